@@ -1,0 +1,87 @@
+"""Caravana: the coordination platform of the families searching for missing migrants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from app import i18n, realtime, security
+from app.config import Config
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.models import User
+
+
+def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
+    """Build a Caravana application from a config class and optional overrides."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object(config or Config)
+    app.config.update(overrides)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_errors(app)
+    security.init_app(app)
+    realtime.init_app(app)
+    from app import cli
+
+    cli.init_app(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.needs_refresh_message = _l("Please sign in again to continue.")
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Load the user of a session, unless it predates a password change or suspension."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.scalar(select(User).where(User.id == int(user_id)))
+    if user is None or user.session_version != int(version) or not user.is_active:
+        return None
+    return user
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.main import bp as main_bp
+    from app.orgs import bp as orgs_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(orgs_bp)
+    app.register_blueprint(admin_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app import markup, templating
+
+    app.jinja_env.filters["markdown"] = markup.render_markdown
+    app.jinja_env.filters["excerpt"] = markup.plain_excerpt
+    templating.init_app(app)
+
+
+def register_errors(app: Flask) -> None:
+    from app.main.errors import init_app as init_errors
+
+    init_errors(app)

@@ -1,0 +1,98 @@
+"""Administration pages: each asks permissions.can_administer first."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
+from wtforms import TextAreaField
+from wtforms.validators import Length
+
+from app import audit
+from app.admin import bp
+from app.admin.services import suspend_user, unsuspend_user
+from app.extensions import db
+from app.models import AuditEntry, Organisation, OrgStatus, OutboxMail, User
+from app.orgs import services as org_services
+from app.orgs.forms import ConfirmForm
+from app.permissions import can_administer, can_decide_org, can_suspend, require
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(_l("Reason, sent to the person who asked (optional)"),
+                           validators=[Length(max=1000)])
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    require(can_administer(current_user))
+
+
+@bp.get("/")
+def queue():
+    """Organisations waiting for approval, oldest first."""
+    pending = list(db.session.scalars(
+        select(Organisation).where(Organisation.status == OrgStatus.PENDING)
+        .order_by(Organisation.created_at)))
+    return render_template("admin/queue.html", pending=pending, confirm=ConfirmForm(),
+                           reject_form=RejectForm())
+
+
+@bp.post("/organisations/<int:org_id>/<any(approve, reject):decision>")
+def decide_org(org_id: int, decision: str):
+    org = db.get_or_404(Organisation, org_id)
+    require(can_decide_org(current_user, org))
+    if decision == "approve" and ConfirmForm().validate_on_submit():
+        org_services.approve_organisation(current_user, org)
+        flash(_("%(org)s is approved and listed in the directory.", org=org.name), "success")
+    elif decision == "reject":
+        form = RejectForm()
+        if form.validate_on_submit():
+            org_services.reject_organisation(current_user, org, form.reason.data or "")
+            flash(_("The request for %(org)s is declined.", org=org.name), "info")
+    return redirect(url_for("admin.queue"))
+
+
+@bp.get("/users")
+def users():
+    q = (request.args.get("q") or "").strip()[:100]
+    query = select(User).order_by(User.display_name)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(User.email.like(like), User.display_name.ilike(like)))
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("admin/users.html", page=page, q=q, confirm=ConfirmForm())
+
+
+@bp.post("/users/<int:user_id>/<any(suspend, unsuspend):action>")
+def change_user(user_id: int, action: str):
+    user = db.get_or_404(User, user_id)
+    require(can_suspend(current_user, user))
+    if ConfirmForm().validate_on_submit():
+        if action == "suspend":
+            suspend_user(current_user, user)
+            flash(_("The account of %(name)s is suspended.", name=user.display_name), "info")
+        else:
+            unsuspend_user(current_user, user)
+            flash(_("The account of %(name)s works again.", name=user.display_name), "success")
+    return redirect(url_for("admin.users", q=request.args.get("q", "")))
+
+
+@bp.get("/audit")
+def audit_log():
+    page = db.paginate(select(AuditEntry).order_by(AuditEntry.created_at.desc(),
+                                                   AuditEntry.id.desc()),
+                       per_page=50, error_out=False)
+    return render_template("admin/audit.html", page=page, label=audit.label)
+
+
+@bp.get("/outbox")
+def outbox():
+    page = db.paginate(select(OutboxMail).order_by(OutboxMail.created_at.desc(),
+                                                   OutboxMail.id.desc()),
+                       per_page=20, error_out=False)
+    return render_template("admin/outbox.html", page=page)

@@ -1,0 +1,51 @@
+"""Recording administrator and coordinator actions in the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import AuditEntry, Organisation, User
+
+# How each action reads in the log, in the reader's language.
+ACTION_LABELS = {
+    "org.approve": _l("approved the organisation"),
+    "org.reject": _l("rejected the organisation"),
+    "org.edit": _l("edited the organisation's profile"),
+    "user.suspend": _l("suspended the account"),
+    "user.unsuspend": _l("restored the account"),
+    "invitation.create": _l("created an invitation link"),
+    "invitation.revoke": _l("revoked an invitation link"),
+    "join.approve": _l("approved a request to join"),
+    "join.reject": _l("declined a request to join"),
+    "member.role": _l("changed a member's role"),
+    "member.remove": _l("removed a member"),
+}
+
+
+def record(
+    actor: User | None,
+    action: str,
+    *,
+    org: Organisation | None = None,
+    target: User | None = None,
+    **details: Any,
+) -> AuditEntry:
+    """Add an audit entry to the session; the caller's commit writes it with the change."""
+    if action not in ACTION_LABELS:
+        raise ValueError(f"unknown audit action {action!r}")
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        action=action,
+        organisation_id=org.id if org else None,
+        target_user_id=target.id if target else None,
+        details={k: str(v) for k, v in details.items()},
+    )
+    db.session.add(entry)
+    return entry
+
+
+def label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))

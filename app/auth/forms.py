@@ -1,0 +1,101 @@
+"""Forms for accounts: every label and error in the reader's language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from app.auth.passwords import MAX_LENGTH, password_problem
+from app.i18n import all_timezones, interface_language_choices, is_valid_timezone
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    return [(z, z.replace("_", " ")) for z in all_timezones()]
+
+
+class StrongPassword:
+    """Validator that applies the password rules of app.auth.passwords."""
+
+    def __init__(self, *personal_fields: str) -> None:
+        self.personal_fields = personal_fields
+
+    def __call__(self, form: FlaskForm, field) -> None:
+        personal = [str(getattr(form, name).data or "") for name in self.personal_fields
+                    if hasattr(form, name)]
+        if problem := password_problem(field.data or "", *personal):
+            raise ValidationError(problem)
+
+
+class ValidTimezone:
+    def __call__(self, form: FlaskForm, field) -> None:
+        if not is_valid_timezone(field.data):
+            raise ValidationError(_l("Choose a time zone from the list."))
+
+
+class _ProfileFields(FlaskForm):
+    display_name = StringField(
+        _l("Your name as others will see it"),
+        validators=[DataRequired(_l("Please enter a name.")), Length(max=80)],
+    )
+    locale = SelectField(_l("Language"), choices=[])
+    timezone = SelectField(_l("Time zone"), choices=[], validators=[ValidTimezone()],
+                           validate_choice=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.locale.choices = interface_language_choices()
+        self.timezone.choices = _zone_choices()
+
+
+class RegisterForm(_ProfileFields):
+    email = EmailField(_l("E-mail address"), validators=[
+        DataRequired(_l("Please enter your e-mail address.")),
+        Email(_l("This does not look like an e-mail address."), check_deliverability=False),
+        Length(max=254),
+    ])
+    password = PasswordField(
+        _l("Password (at least 10 characters)"),
+        validators=[DataRequired(_l("Please choose a password.")),
+                    StrongPassword("email", "display_name")],
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[EqualTo("password", _l("The two passwords are not the same."))],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"),
+                       validators=[DataRequired(_l("Please enter your e-mail address.")),
+                                   Length(max=254)])
+    password = PasswordField(_l("Password"),
+                             validators=[DataRequired(_l("Please enter your password.")),
+                                         Length(max=MAX_LENGTH)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[
+        DataRequired(_l("Please enter your e-mail address.")),
+        Email(_l("This does not look like an e-mail address."), check_deliverability=False),
+        Length(max=254),
+    ])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password (at least 10 characters)"), validators=[
+        DataRequired(_l("Please choose a password.")), StrongPassword()])
+    confirm = PasswordField(_l("New password again"), validators=[
+        EqualTo("password", _l("The two passwords are not the same."))])
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField(_l("Current password"),
+                            validators=[DataRequired(_l("Please enter your password.")),
+                                        Length(max=MAX_LENGTH)])
+
+
+class ProfileForm(_ProfileFields):
+    """Display name, language and time zone."""

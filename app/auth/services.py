@@ -1,0 +1,127 @@
+"""Account state changes, shared by the web views and the command line."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.auth.passwords import check_password, hash_password
+from app.extensions import db
+from app.mail import send_mail
+from app.models import PasswordResetToken, User, utcnow
+from app.realtime import disconnect_user
+
+
+class AccountError(ValueError):
+    """A state change that cannot be made; the message is shown to the user."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def token_digest(token: str) -> str:
+    """Only digests of link tokens are stored, so a database leak reveals no working link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def register_user(
+    email: str, password: str, display_name: str, locale: str | None = None,
+    timezone: str = "UTC", *, is_admin: bool = False,
+) -> User:
+    """Create an account; raise AccountError when the address is taken."""
+    email = normalise_email(email)
+    if find_user_by_email(email):
+        raise AccountError(_("An account with this e-mail address already exists."))
+    user = User(
+        email=email, password_hash=hash_password(password), display_name=display_name.strip(),
+        locale=locale, timezone=timezone, is_admin=is_admin,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The account for these credentials, or None (also for suspended accounts)."""
+    user = find_user_by_email(email)
+    if not check_password(user.password_hash if user else None, password):
+        return None
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Change the password and end every other session of this account."""
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    db.session.commit()
+    disconnect_user(user.id)
+
+
+def update_profile(user: User, display_name: str, locale: str, timezone: str) -> None:
+    user.display_name = display_name.strip()
+    user.locale = locale
+    user.timezone = timezone
+    db.session.commit()
+
+
+def sign_out_everywhere(user: User) -> None:
+    """Cut the user's live sockets (called on sign-out)."""
+    disconnect_user(user.id)
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a single-use reset link if the account exists; say nothing either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    token = secrets.token_urlsafe(32)
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    db.session.add(PasswordResetToken(
+        user_id=user.id, token_hash=token_digest(token),
+        expires_at=utcnow() + timedelta(hours=hours),
+    ))
+    db.session.commit()
+    link = url_for("auth.reset_password", token=token, _external=True)
+    with force_locale(user.locale or "en"):
+        subject = _("Choose a new password for Caravana")
+        body = _(
+            "Hello %(name)s,\n\nSomeone asked to change the password of your Caravana "
+            "account. If it was you, open this link within %(hours)d hours:\n\n%(link)s\n\n"
+            "The link works once. If you did not ask for this, you can ignore this message: "
+            "your password stays the same.",
+            name=user.display_name, hours=hours, link=link,
+        )
+    send_mail(user.email, subject, body)
+
+
+def valid_reset_token(token: str) -> PasswordResetToken | None:
+    """The unused, unexpired reset token matching this link, or None."""
+    found = db.session.scalar(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token))
+    )
+    if found is None or found.used_at is not None or found.expires_at <= utcnow():
+        return None
+    if not found.user.is_active:
+        return None
+    return found
+
+
+def reset_password(token: str, password: str) -> User:
+    """Use a reset link once to set a new password; raise AccountError if it is not valid."""
+    found = valid_reset_token(token)
+    if found is None:
+        raise AccountError(_("This link has expired or has already been used."))
+    found.used_at = utcnow()
+    set_password(found.user, password)
+    return found.user

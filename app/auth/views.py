@@ -1,0 +1,159 @@
+"""Account pages: thin views that validate, check permission and call the services."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth import bp
+from app.auth.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    ProfileForm,
+    RegisterForm,
+    ResetRequestForm,
+)
+from app.auth.passwords import check_password
+from app.auth.services import (
+    AccountError,
+    authenticate,
+    normalise_email,
+    register_user,
+    request_password_reset,
+    reset_password,
+    set_password,
+    sign_out_everywhere,
+    update_profile,
+    valid_reset_token,
+)
+from app.extensions import limiter
+from app.i18n import current_language
+from app.security import safe_next
+
+
+def _login_account_key() -> str:
+    """Rate-limit key for sign-in attempts against one account, wherever they come from."""
+    return "login:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response) -> bool:
+    """Count a sign-in attempt against the account only when it did not succeed."""
+    return response.status_code != 302
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    if request.method == "GET":
+        form.locale.data = current_language()
+        form.timezone.data = "UTC"
+    if form.validate_on_submit():
+        try:
+            user = register_user(form.email.data, form.password.data, form.display_name.data,
+                                 form.locale.data, form.timezone.data)
+        except AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            login_user(user)
+            flash(_("Welcome to Caravana. Your account is ready."), "success")
+            return redirect(safe_next(request.args.get("next"), url_for("orgs.directory")))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
+               key_func=_login_account_key, deduct_when=_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None and user.is_active:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
+        if user is not None:
+            flash(_("This account is suspended. Please contact the platform administrators."),
+                  "error")
+        else:
+            flash(_("The e-mail address or the password is not right."), "error")
+    return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 401
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    sign_out_everywhere(current_user)
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        request_password_reset(form.email.data)
+        flash(_("If an account uses this address, we have sent it a link to choose a new "
+                "password. Please check your e-mail."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
+@limiter.limit("20 per hour", methods=["POST"])
+def reset_password_view(token: str):
+    if valid_reset_token(token) is None:
+        flash(_("This link has expired or has already been used. You can ask for a new one."),
+              "error")
+        return redirect(url_for("auth.reset_request"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(token, form.password.data)
+        except AccountError as error:
+            flash(str(error), "error")
+            return redirect(url_for("auth.reset_request"))
+        logout_user()
+        flash(_("Your new password is saved. You can sign in with it now."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    password_form = ChangePasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        update_profile(current_user, form.display_name.data, form.locale.data,
+                       form.timezone.data)
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form, password_form=password_form)
+
+
+@bp.post("/password")
+@login_required
+@limiter.limit("10 per hour")
+def change_password():
+    form = ProfileForm(obj=current_user, formdata=None)
+    password_form = ChangePasswordForm(prefix="pw")
+    if password_form.validate_on_submit():
+        if not check_password(current_user.password_hash, password_form.current.data):
+            password_form.current.errors.append(_("This is not your current password."))
+        else:
+            user = current_user._get_current_object()
+            set_password(user, password_form.password.data)
+            login_user(user)  # keep this session; the others end
+            flash(_("Your new password is saved. Your other devices are signed out."),
+                  "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form, password_form=password_form), 400

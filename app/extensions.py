@@ -1,0 +1,21 @@
+"""Flask extensions, created unbound and attached in create_app()."""
+
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+
+from app.models.base import Base
+
+# Models subclass app.models.base.Base directly; Flask-SQLAlchemy shares its metadata.
+db = SQLAlchemy(metadata=Base.metadata)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+socketio = SocketIO()
+limiter = Limiter(key_func=get_remote_address)

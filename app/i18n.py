@@ -1,0 +1,108 @@
+"""Locale and time-zone selection, and the names of languages, countries and zones."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from babel import Locale
+from flask import current_app, g, request
+from flask_babel import get_locale as babel_locale
+from flask_login import current_user
+
+from app.config import LANGUAGES, RTL_LANGUAGES
+
+LANGUAGE_COOKIE = "lang"
+
+# Working languages an organisation can declare, beyond the five of the interface.
+ORG_LANGUAGES = ("es", "fr", "ar", "it", "en", "pt", "wo", "ff", "ber", "qu", "nah", "mam", "kek")
+# The countries of the movement come first in pickers; every other country follows.
+MOVEMENT_COUNTRIES = ("HN", "SV", "GT", "NI", "MX", "SN", "MR", "TN", "DZ", "IT")
+
+
+def select_locale() -> str:
+    """The user's own setting, else the language switcher cookie, else the browser's."""
+    user = current_user
+    if user and user.is_authenticated and user.locale in LANGUAGES:
+        return user.locale
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    return request.accept_languages.best_match(LANGUAGES) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def select_timezone() -> str:
+    """The user's own zone, else the default (UTC)."""
+    user = current_user
+    if user and user.is_authenticated and is_valid_timezone(user.timezone):
+        return user.timezone
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def current_language() -> str:
+    return str(babel_locale() or "en")
+
+
+def text_direction() -> str:
+    return "rtl" if current_language() in RTL_LANGUAGES else "ltr"
+
+
+@lru_cache(maxsize=1)
+def all_timezones() -> tuple[str, ...]:
+    """IANA zone names people can choose (no legacy aliases such as US/Pacific)."""
+    return tuple(sorted(z for z in available_timezones() if "/" in z and not z.startswith(
+        ("Etc/", "SystemV/", "US/", "Canada/", "Brazil/", "Chile/", "Mexico/")
+    )) + ["UTC"])
+
+
+def is_valid_timezone(name: str | None) -> bool:
+    if not name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+def _locale() -> Locale:
+    if "babel_locale_obj" not in g:
+        g.babel_locale_obj = Locale.parse(current_language())
+    return g.babel_locale_obj
+
+
+def language_name(code: str) -> str:
+    """A language's name in the reader's language (e.g. 'wolof' -> 'wolof', 'Wolof')."""
+    return _locale().languages.get(code, code)
+
+
+def native_language_name(code: str) -> str:
+    """A language's name in that language itself, for the language switcher."""
+    return Locale.parse(code).get_display_name(code) or code
+
+
+def country_name(code: str) -> str:
+    return _locale().territories.get(code, code)
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """(code, name) pairs: the movement's countries first, then all others by name."""
+    names = {
+        code: name
+        for code, name in _locale().territories.items()
+        if len(code) == 2 and code.isalpha() and code not in {"ZZ", "EU", "EZ", "UN", "QO"}
+    }
+    first = [(c, names[c]) for c in MOVEMENT_COUNTRIES if c in names]
+    rest = sorted(((c, n) for c, n in names.items() if c not in MOVEMENT_COUNTRIES),
+                  key=lambda pair: pair[1])
+    return first + rest
+
+
+def org_language_choices() -> list[tuple[str, str]]:
+    return [(code, language_name(code)) for code in ORG_LANGUAGES]
+
+
+def interface_language_choices() -> list[tuple[str, str]]:
+    return [(code, native_language_name(code)) for code in LANGUAGES]

@@ -1,0 +1,63 @@
+"""Home page, language switcher and the /healthz probe."""
+
+from __future__ import annotations
+
+import os
+
+from flask import current_app, jsonify, make_response, redirect, render_template, request
+from flask_login import current_user
+from sqlalchemy import func, select, text
+
+from app.config import LANGUAGES
+from app.extensions import db
+from app.i18n import LANGUAGE_COOKIE
+from app.main import bp
+from app.models import Organisation, OrgStatus
+from app.security import safe_next
+
+
+@bp.get("/")
+def index():
+    """The home page: what Caravana is, and the way in."""
+    org_count = db.session.scalar(
+        select(func.count()).select_from(Organisation).where(
+            Organisation.status == OrgStatus.APPROVED
+        )
+    )
+    my_orgs = []
+    if current_user.is_authenticated:
+        my_orgs = [m.organisation for m in current_user.memberships]
+    return render_template("main/index.html", org_count=org_count, my_orgs=my_orgs)
+
+
+@bp.get("/language/<code>")
+def set_language(code: str):
+    """Remember the chosen interface language in a cookie and go back."""
+    response = make_response(redirect(safe_next(request.args.get("next"))))
+    if code in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE, code, max_age=60 * 60 * 24 * 365, samesite="Lax", httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    return response
+
+
+@bp.get("/healthz")
+def healthz():
+    """Machine-readable health: database, search index directory, version."""
+    status = {"version": current_app.config["VERSION"]}
+    try:
+        db.session.execute(text("SELECT 1"))
+        status["database"] = "ok"
+    except Exception:  # noqa: BLE001 - any failure means the database is not usable
+        db.session.rollback()
+        status["database"] = "error"
+    index_dir = current_app.config["SEARCH_INDEX_DIR"]
+    try:
+        os.makedirs(index_dir, exist_ok=True)
+        status["search_index"] = "ok" if os.access(index_dir, os.W_OK) else "error"
+    except OSError:
+        status["search_index"] = "error"
+    healthy = status["database"] == "ok" and status["search_index"] == "ok"
+    status["status"] = "ok" if healthy else "error"
+    return jsonify(status), 200 if healthy else 503

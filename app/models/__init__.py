@@ -1,0 +1,34 @@
+"""All models, imported here so Alembic and the app see every table."""
+
+from app.models.audit import AuditEntry
+from app.models.base import Base, utcnow
+from app.models.mail import OutboxMail
+from app.models.orgs import (
+    Invitation,
+    JoinRequest,
+    Membership,
+    Organisation,
+    OrganisationLanguage,
+    OrgStatus,
+    RequestStatus,
+    Role,
+)
+from app.models.users import LiveSocket, PasswordResetToken, User
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Invitation",
+    "JoinRequest",
+    "LiveSocket",
+    "Membership",
+    "Organisation",
+    "OrganisationLanguage",
+    "OrgStatus",
+    "OutboxMail",
+    "PasswordResetToken",
+    "RequestStatus",
+    "Role",
+    "User",
+    "utcnow",
+]

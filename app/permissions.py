@@ -1,0 +1,161 @@
+"""The one permission policy: every view, socket event and query asks these predicates.
+
+Each ``can_*`` function answers one question for one person and one resource. Views call
+``require(can_x(user, obj))``; socket handlers use ``socket_require``; queries that list
+things use the ``visible_*`` filters so that lists and detail pages never disagree.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import ColumnElement, or_, true
+
+from app.extensions import db, login_manager
+from app.models import Membership, Organisation, OrgStatus, Role, User
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_admin(user: Any) -> bool:
+    """Platform administrator with an active account."""
+    return _signed_in(user) and bool(user.is_admin)
+
+
+def membership(user: Any, org: Organisation) -> Membership | None:
+    """The user's membership of org, or None."""
+    if not _signed_in(user) or org.id is None:
+        return None
+    return db.session.scalar(
+        db.select(Membership).filter_by(user_id=user.id, organisation_id=org.id)
+    )
+
+
+def role_in(user: Any, org: Organisation) -> Role | None:
+    """The user's role in org, or None when not a member."""
+    found = membership(user, org)
+    return found.role if found else None
+
+
+def is_member(user: Any, org: Organisation) -> bool:
+    return role_in(user, org) is not None
+
+
+def is_coordinator(user: Any, org: Organisation) -> bool:
+    return role_in(user, org) == Role.COORDINATOR
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def can_use_account(user: Any) -> bool:
+    """Signed in with an account that is not suspended."""
+    return _signed_in(user)
+
+
+def can_administer(user: Any) -> bool:
+    """Approve organisations, suspend accounts, read the audit log and the mail outbox."""
+    return is_admin(user)
+
+
+def can_suspend(actor: Any, target: User) -> bool:
+    """Admins suspend other people's accounts, never their own."""
+    return is_admin(actor) and actor.id != target.id
+
+
+# --- organisations --------------------------------------------------------------------------
+
+
+def can_view_org(user: Any, org: Organisation) -> bool:
+    """Approved organisations are public; a pending one only to its requester and admins."""
+    if org.status == OrgStatus.APPROVED:
+        return True
+    return is_admin(user) or (_signed_in(user) and org.requested_by_id == user.id)
+
+
+def can_request_org(user: Any) -> bool:
+    """Anyone signed in may ask for a new organisation to be listed."""
+    return _signed_in(user)
+
+
+def can_decide_org(user: Any, org: Organisation) -> bool:
+    """Admins approve or reject organisations waiting in the queue."""
+    return is_admin(user) and org.status == OrgStatus.PENDING
+
+
+def can_edit_org(user: Any, org: Organisation) -> bool:
+    """Coordinators edit their organisation's profile; admins may correct any."""
+    return is_admin(user) or (org.is_approved and is_coordinator(user, org))
+
+
+def can_view_members(user: Any, org: Organisation) -> bool:
+    """Member lists are for the organisation's own members only: families may be at risk."""
+    return org.is_approved and is_member(user, org)
+
+
+def can_manage_members(user: Any, org: Organisation) -> bool:
+    """Coordinators invite, approve requests, change roles and remove members."""
+    return org.is_approved and is_coordinator(user, org)
+
+
+def can_request_join(user: Any, org: Organisation) -> bool:
+    """A signed-in person who is not yet a member may ask to join an approved organisation."""
+    return _signed_in(user) and org.is_approved and not is_member(user, org)
+
+
+def can_accept_invitation(user: Any, org: Organisation) -> bool:
+    """An invitation link works for a signed-in person who is not yet a member."""
+    return can_request_join(user, org)
+
+
+def can_leave(user: Any, org: Organisation) -> bool:
+    return is_member(user, org)
+
+
+def visible_orgs_clause(user: Any) -> ColumnElement[bool]:
+    """SQL condition matching the organisations user may see (same rule as can_view_org)."""
+    if is_admin(user):
+        return true()
+    approved = Organisation.status == OrgStatus.APPROVED
+    if _signed_in(user):
+        return or_(approved, Organisation.requested_by_id == user.id)
+    return approved
+
+
+# --- enforcement ----------------------------------------------------------------------------
+
+
+def require(allowed: bool) -> None:
+    """Stop the request unless allowed: sign-in page for visitors, 403 for the signed-in."""
+    if allowed:
+        return
+    if not _signed_in(current_user):
+        abort(login_manager.unauthorized())
+    abort(403)
+
+
+def require_or_404(allowed: bool) -> None:
+    """Stop the request with 404, so that the resource's existence is not revealed."""
+    if not allowed:
+        abort(404)
+
+
+def socket_authenticated(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Socket handler decorator: refuse events from anyone not signed in and active."""
+
+    @functools.wraps(handler)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not _signed_in(current_user):
+            from flask_socketio import disconnect
+
+            disconnect()
+            return {"ok": False, "error": "unauthorised"}
+        return handler(*args, **kwargs)
+
+    return wrapped
