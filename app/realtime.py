@@ -38,7 +38,11 @@ _allowed_origins: set[str] = set()
 
 
 def on_connect(auth: Any = None) -> None:
-    """Refuse anonymous or suspended users; remember the connection for later revocation."""
+    """Refuse foreign origins and anonymous or suspended users; remember the connection."""
+    # Engine.IO already checks the origin on its HTTP handshake; checking again here keeps
+    # the rule in force whatever transport or proxy carried the connection.
+    if not origin_allowed(request.headers.get("Origin"), request.environ):
+        raise ConnectionRefusedError("origin")
     if not can_use_account(current_user):
         raise ConnectionRefusedError("unauthorised")
     join_room(user_room(current_user.id))

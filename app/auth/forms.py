@@ -8,11 +8,12 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from app.auth.passwords import MAX_LENGTH, password_problem
+from app.formtools import choices
 from app.i18n import all_timezones, interface_language_choices, is_valid_timezone
 
 
-def _zone_choices() -> list[tuple[str, str]]:
-    return [(z, z.replace("_", " ")) for z in all_timezones()]
+def _zone_choices():
+    return choices((z, z.replace("_", " ")) for z in all_timezones())
 
 
 class StrongPassword:
@@ -45,7 +46,7 @@ class _ProfileFields(FlaskForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.locale.choices = interface_language_choices()
+        self.locale.choices = choices(interface_language_choices())
         self.timezone.choices = _zone_choices()
 
 

@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.formtools import choices
 from app.i18n import country_choices, org_language_choices
 from app.models import Role
 from app.orgs.services import OrgProfile
@@ -48,8 +49,8 @@ class OrganisationForm(FlaskForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = country_choices()
-        self.languages.choices = org_language_choices()
+        self.country.choices = choices(country_choices())
+        self.languages.choices = choices(org_language_choices())
 
     def fill_from(self, org) -> None:
         """Pre-fill the form from an organisation on first display."""
@@ -76,8 +77,8 @@ class InvitationForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[
-        (Role.MEMBER.value, _l("Member")), (Role.COORDINATOR.value, _l("Coordinator"))])
+    role = SelectField(_l("Role"), choices=choices(
+        [(Role.MEMBER.value, _l("Member")), (Role.COORDINATOR.value, _l("Coordinator"))]))
 
 
 class ConfirmForm(FlaskForm):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.extensions import db
+from app.formtools import choices
 from app.i18n import ORG_LANGUAGES, country_name, language_name
 from app.models import Role
 from app.orgs import bp, queries, services
@@ -38,12 +39,12 @@ def directory():
     filters = {name: (form[name].data or "").strip() for name in
                ("q", "country", "region", "language")}
     facets = queries.directory_facets(filters["country"])
-    form.country.choices = [("", _("All countries"))] + sorted(
-        ((c, country_name(c)) for c in facets["countries"]), key=lambda p: p[1])
-    form.region.choices = [("", _("All regions"))] + [(r, r) for r in facets["regions"]]
+    form.country.choices = choices([("", _("All countries"))] + sorted(
+        ((c, country_name(c)) for c in facets["countries"]), key=lambda p: p[1]))
+    form.region.choices = choices([("", _("All regions"))] + [(r, r) for r in facets["regions"]])
     languages = [code for code in ORG_LANGUAGES if code in facets["languages"]]
-    form.language.choices = [("", _("All languages"))] + [
-        (code, language_name(code)) for code in languages]
+    form.language.choices = choices([("", _("All languages"))] + [
+        (code, language_name(code)) for code in languages])
     page = db.paginate(queries.directory_query(**filters),
                        per_page=current_app.config["ORGS_PER_PAGE"], error_out=False)
     return render_template("orgs/directory.html", form=form, page=page, filters=filters)

@@ -1,0 +1,47 @@
+# Caravana: `make run` serves the demo, `make test` runs the whole suite. Both set up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export FLASK_APP := wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup translations extract-messages update-catalogues lint bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) translations
+
+## Compile the .po catalogues into the .mo files Flask-Babel reads.
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -q -d app/translations 2>/dev/null || $(BIN)/pybabel compile -q -d app/translations
+
+## After changing strings: extract them and merge into every catalogue (then translate).
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project Caravana --copyright-holder "Caravana contributors" -o app/translations/messages.pot .
+
+update-catalogues: extract-messages
+	$(BIN)/pybabel update -N --no-location -i app/translations/messages.pot -d app/translations
+	$(BIN)/python scripts/fill_english_catalogue.py
+
+run: setup
+	mkdir -p instance
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --if-empty
+	$(BIN)/gunicorn --worker-class gthread --workers 1 --threads 200 \
+		--bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: setup
+	$(BIN)/python -m pytest --cov=app --cov-report=term $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .coverage

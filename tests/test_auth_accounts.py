@@ -1,0 +1,464 @@
+"""Accounts as a person meets them: register, sign in and out, limits, reset, profile."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db as _db
+from app.models import OutboxMail, PasswordResetToken, User, utcnow
+from tests import factories
+from tests.conftest import login_with_form, sign_in
+
+GOOD_PASSWORD = "a sunny walk to the sea"
+NEW_PASSWORD = "blue lanterns over the harbour"
+WRONG_CREDENTIALS = "The e-mail address or the password is not right."
+RESET_SENT = "If an account uses this address, we have sent it a link"
+LINK_USED = "This link has expired or has already been used."
+RESET_LINK = re.compile(r"https?://[^\s/]+/account/reset/([A-Za-z0-9_-]+)")
+
+
+# ---------------------------------------------------------------- helpers
+
+def register(client, **overrides):
+    data = {"display_name": "Marta Flores", "email": "marta@example.org",
+            "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD,
+            "locale": "en", "timezone": "America/Tegucigalpa", **overrides}
+    return client.post("/account/register", data=data)
+
+
+def is_signed_in(client) -> bool:
+    return client.get("/account/profile").status_code == 200
+
+
+def user_count(db) -> int:
+    return db.session.scalar(select(func.count()).select_from(User))
+
+
+def outbox(db) -> list[OutboxMail]:
+    return list(db.session.scalars(select(OutboxMail).order_by(OutboxMail.id)))
+
+
+def request_reset_link(client, db, user) -> str:
+    """Ask for a reset link for user and return the token from the mail."""
+    client.post("/account/reset", data={"email": user.email})
+    mails = [m for m in outbox(db) if m.recipient == user.email]
+    assert mails, "no reset mail was sent"
+    match = RESET_LINK.search(mails[-1].body)
+    assert match, "the reset mail contains no link"
+    return match.group(1)
+
+
+def set_cookie_header(response, name: str) -> str:
+    headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(name + "=")]
+    assert headers, f"no {name} cookie was set"
+    return headers[-1]
+
+
+# ---------------------------------------------------------------- registration
+
+def test_register_with_good_password_signs_in_and_stores_email_lowercased(client, db):
+    """Creating an account signs you in, and your address is kept in lower case."""
+    response = register(client, email="  Marta.Flores@Example.ORG ")
+    assert response.status_code == 302
+    assert is_signed_in(client)
+    user = db.session.scalar(select(User))
+    assert user.email == "marta.flores@example.org"
+    assert user.timezone == "America/Tegucigalpa"
+
+
+def test_register_refuses_an_address_already_used_in_another_case(client, db):
+    """An address already in use (even in other capitals) is refused with a clear message."""
+    factories.make_user(email="marta@example.org")
+    response = register(client, email="MARTA@Example.org")
+    assert response.status_code == 200
+    assert "An account with this e-mail address already exists." in response.text
+    assert user_count(db) == 1
+    assert not is_signed_in(client)
+
+
+def test_register_refuses_a_short_password(client, db):
+    """A password shorter than 10 characters is refused."""
+    response = register(client, password="kq8#zW!p", confirm="kq8#zW!p")
+    assert "Use at least 10 characters." in response.text
+    assert user_count(db) == 0
+
+
+@pytest.mark.parametrize("password", ["password123", "1234567890", "qwertyuiop"])
+def test_register_refuses_common_passwords(client, db, password):
+    """A common, easy-to-guess password is refused."""
+    response = register(client, password=password, confirm=password)
+    assert "This password is too easy to guess." in response.text
+    assert user_count(db) == 0
+
+
+def test_register_refuses_passwords_that_differ(client, db):
+    """Typing two different passwords is refused."""
+    response = register(client, confirm=GOOD_PASSWORD + "!")
+    assert "The two passwords are not the same." in response.text
+    assert user_count(db) == 0
+
+
+def test_register_refuses_an_unknown_time_zone(client, db):
+    """A time zone that is not on the list is refused."""
+    response = register(client, timezone="Mars/Olympus_Mons")
+    assert "Choose a time zone from the list." in response.text
+    assert user_count(db) == 0
+
+
+# ---------------------------------------------------------------- signing in
+
+def test_sign_in_with_right_credentials_redirects_and_signs_in(client, db):
+    """The right address and password take you in."""
+    user = factories.make_user()
+    response = login_with_form(client, user.email.upper())
+    assert response.status_code == 302
+    assert is_signed_in(client)
+
+
+def test_wrong_password_is_refused(client, db):
+    """A wrong password shows a message and does not sign you in."""
+    user = factories.make_user()
+    response = login_with_form(client, user.email, "not my password at all")
+    assert response.status_code == 401
+    assert WRONG_CREDENTIALS in response.text
+    assert not is_signed_in(client)
+
+
+def test_unknown_address_gets_the_same_message_as_a_wrong_password(client, db):
+    """Signing in with an unknown address says nothing about whether an account exists."""
+    response = login_with_form(client, "nobody@example.org", "not my password at all")
+    assert response.status_code == 401
+    assert WRONG_CREDENTIALS in response.text
+    assert not is_signed_in(client)
+
+
+def test_sign_in_returns_to_the_local_page_asked_for(client, db):
+    """After signing in you land on the page you were trying to open."""
+    user = factories.make_user()
+    response = client.post("/account/login?next=/account/profile",
+                           data={"email": user.email, "password": factories.PASSWORD})
+    assert response.status_code == 302
+    assert response.location.endswith("/account/profile")
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x",
+                                    "/\\evil.example", "https:/evil.example"])
+def test_sign_in_never_redirects_to_another_site(client, db, target):
+    """A 'next' link pointing to another site is ignored after signing in."""
+    user = factories.make_user()
+    response = client.post("/account/login", query_string={"next": target},
+                           data={"email": user.email, "password": factories.PASSWORD})
+    assert response.status_code == 302
+    assert "evil.example" not in response.location
+
+
+# ---------------------------------------------------------------- cookies
+
+def test_keep_me_signed_in_sets_a_remember_cookie(client, db):
+    """Ticking 'Keep me signed in' leaves a long-lived cookie on the device."""
+    user = factories.make_user()
+    response = login_with_form(client, user.email, remember="y")
+    header = set_cookie_header(response, "remember_token")
+    assert "HttpOnly" in header
+    assert "SameSite=Lax" in header
+
+
+def test_without_keep_me_signed_in_there_is_no_remember_cookie(client, db):
+    """Without 'Keep me signed in', no long-lived cookie is left behind."""
+    user = factories.make_user()
+    login_with_form(client, user.email)
+    assert client.get_cookie("remember_token") is None
+
+
+def test_session_cookie_is_http_only_and_same_site_lax(client, db):
+    """The sign-in cookie cannot be read by scripts or sent by other sites' forms."""
+    user = factories.make_user()
+    header = set_cookie_header(login_with_form(client, user.email), "session")
+    assert "HttpOnly" in header
+    assert "SameSite=Lax" in header
+    assert "Secure" not in header
+
+
+@pytest.fixture
+def https_app(tmp_path):
+    """An application configured as it runs behind HTTPS."""
+    app = create_app(TestConfig, SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True,
+                     SEARCH_INDEX_DIR=str(tmp_path / "index"), UPLOAD_DIR=str(tmp_path / "up"))
+    with app.app_context():
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.drop_all()
+
+
+def test_cookies_are_secure_when_served_over_https(https_app):
+    """Over HTTPS the sign-in cookies are never sent over plain HTTP."""
+    user = factories.make_user()
+    client = https_app.test_client()
+    response = client.post("/account/login", base_url="https://localhost",
+                           data={"email": user.email, "password": factories.PASSWORD,
+                                 "remember": "y"})
+    assert response.status_code == 302
+    assert "Secure" in set_cookie_header(response, "session")
+    assert "Secure" in set_cookie_header(response, "remember_token")
+
+
+# ---------------------------------------------------------------- rate limits
+
+def test_five_failures_on_one_account_block_even_the_right_password(client, db):
+    """After 5 wrong passwords, the account cannot be tried again for a while."""
+    user = factories.make_user()
+    for _ in range(5):
+        assert login_with_form(client, user.email, "not my password at all").status_code == 401
+    response = login_with_form(client, user.email)
+    assert response.status_code == 429
+    assert "Too many attempts" in response.text
+    assert not is_signed_in(client)
+
+
+def test_account_limit_is_shared_between_capitalisations(client, db):
+    """Changing the capitals of the address does not give more guesses."""
+    user = factories.make_user()
+    for variant in ["a", "B", "c", "D", "e"]:
+        login_with_form(client, user.email.upper() if variant.isupper() else user.email,
+                        "wrong guess " + variant)
+    assert login_with_form(client, " " + user.email.upper()).status_code == 429
+
+
+def test_twenty_failures_from_one_address_block_the_next_attempt(client, db):
+    """Guessing across many accounts from one address is stopped after 20 tries."""
+    for n in range(20):
+        response = login_with_form(client, f"guess{n}@example.org", "not my password at all")
+        assert response.status_code == 401
+    user = factories.make_user()
+    response = login_with_form(client, user.email)
+    assert response.status_code == 429
+    assert "Too many attempts" in response.text
+
+
+def test_too_many_attempts_page_is_in_the_reader_language(client, db):
+    """The 'too many attempts' page speaks the browser's language."""
+    user = factories.make_user()
+    headers = {"Accept-Language": "es"}
+    for _ in range(5):
+        client.post("/account/login", headers=headers,
+                    data={"email": user.email, "password": "not my password at all"})
+    response = client.post("/account/login", headers=headers,
+                           data={"email": user.email, "password": factories.PASSWORD})
+    assert response.status_code == 429
+    assert "Demasiados intentos" in response.text
+
+
+def test_successful_sign_ins_do_not_count_against_the_account(client, db):
+    """Signing in and out several times never locks you out."""
+    user = factories.make_user()
+    for _ in range(6):
+        assert login_with_form(client, user.email).status_code == 302
+        assert client.post("/account/logout").status_code == 302
+    assert login_with_form(client, user.email).status_code == 302
+    assert is_signed_in(client)
+
+
+# ---------------------------------------------------------------- suspension
+
+def test_suspended_user_cannot_sign_in(client, db):
+    """A suspended person is told so and is not signed in."""
+    user = factories.make_user()
+    user.suspended_at = utcnow()
+    db.session.commit()
+    response = login_with_form(client, user.email)
+    assert response.status_code == 401
+    assert "This account is suspended." in response.text
+    assert not is_signed_in(client)
+
+
+def test_suspension_ends_a_session_already_open(client, db):
+    """Someone signed in when suspended is signed out on their next page."""
+    user = factories.make_user()
+    sign_in(client, user)
+    assert is_signed_in(client)
+    user.suspended_at = utcnow()
+    db.session.commit()
+    response = client.get("/account/profile")
+    assert response.status_code == 302
+    assert "/account/login" in response.location
+
+
+# ---------------------------------------------------------------- password reset
+
+def test_reset_request_mails_a_link_in_the_user_language(client, db):
+    """Asking for a new password sends one mail, in your language, with a link."""
+    user = factories.make_user(locale="es")
+    response = client.post("/account/reset", data={"email": user.email.upper()})
+    assert response.status_code == 302
+    mails = outbox(db)
+    assert len(mails) == 1
+    assert mails[0].recipient == user.email
+    assert mails[0].subject != "Choose a new password for Caravana"
+    assert mails[0].subject == "Elija una contraseña nueva para Caravana"
+    assert RESET_LINK.search(mails[0].body)
+    assert RESET_SENT in client.get(response.location).text
+
+
+def test_reset_request_for_unknown_address_looks_the_same_and_sends_nothing(client, db):
+    """Asking for an unknown address shows the same message and sends no mail."""
+    response = client.post("/account/reset", data={"email": "nobody@example.org"},
+                           follow_redirects=True)
+    assert RESET_SENT in response.text
+    assert outbox(db) == []
+
+
+def test_reset_link_sets_a_new_password(client, db):
+    """The link lets you choose a new password; the old one stops working."""
+    user = factories.make_user()
+    token = request_reset_link(client, db, user)
+    assert client.get(f"/account/reset/{token}").status_code == 200
+    response = client.post(f"/account/reset/{token}",
+                           data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert "/account/login" in response.location
+    assert login_with_form(client, user.email).status_code == 401
+    assert login_with_form(client, user.email, NEW_PASSWORD).status_code == 302
+
+
+def test_reset_link_works_only_once(client, db):
+    """A password reset link works only once."""
+    user = factories.make_user()
+    token = request_reset_link(client, db, user)
+    client.post(f"/account/reset/{token}", data={"password": NEW_PASSWORD,
+                                                  "confirm": NEW_PASSWORD})
+    again = "yet another fine sentence here"
+    response = client.post(f"/account/reset/{token}", data={"password": again,
+                                                             "confirm": again},
+                           follow_redirects=True)
+    assert LINK_USED in response.text
+    assert login_with_form(client, user.email, again).status_code == 401
+
+
+def test_expired_reset_link_is_refused(client, db):
+    """A reset link past its time limit no longer works."""
+    user = factories.make_user()
+    token = request_reset_link(client, db, user)
+    for stored in db.session.scalars(select(PasswordResetToken)):
+        stored.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    response = client.post(f"/account/reset/{token}",
+                           data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+                           follow_redirects=True)
+    assert LINK_USED in response.text
+    assert login_with_form(client, user.email, NEW_PASSWORD).status_code == 401
+
+
+def test_reset_link_is_not_stored_in_clear(client, db):
+    """Someone reading the database cannot find a working reset link in it."""
+    user = factories.make_user()
+    token = request_reset_link(client, db, user)
+    hashes = list(db.session.scalars(select(PasswordResetToken.token_hash)))
+    assert len(hashes) == 1
+    assert token not in hashes[0]
+
+
+def test_reset_link_ends_other_sessions(client, db, app):
+    """After a reset, a device someone else had signed in on is signed out."""
+    user = factories.make_user()
+    thief = app.test_client()
+    sign_in(thief, user)
+    token = request_reset_link(client, db, user)
+    client.post(f"/account/reset/{token}", data={"password": NEW_PASSWORD,
+                                                  "confirm": NEW_PASSWORD})
+    assert not is_signed_in(thief)
+
+
+# ---------------------------------------------------------------- changing password
+
+def change_password(client, current, new=NEW_PASSWORD, confirm=None):
+    return client.post("/account/password", data={
+        "pw-current": current, "pw-password": new, "pw-confirm": confirm or new})
+
+
+def test_change_password_with_wrong_current_password_is_refused(client, db):
+    """Changing the password needs the current one."""
+    user = factories.make_user()
+    sign_in(client, user)
+    response = change_password(client, "not my password at all")
+    assert response.status_code == 400
+    assert "This is not your current password." in response.text
+    client.post("/account/logout")
+    assert login_with_form(client, user.email).status_code == 302
+
+
+def test_change_password_keeps_this_device_and_signs_out_the_others(client, db, app):
+    """After changing the password you stay signed in here, other devices are signed out."""
+    user = factories.make_user()
+    other = app.test_client()
+    sign_in(other, user)
+    assert login_with_form(client, user.email).status_code == 302
+    response = change_password(client, factories.PASSWORD)
+    assert response.status_code == 302
+    assert is_signed_in(client)
+    assert not is_signed_in(other)
+    client.post("/account/logout")
+    assert login_with_form(client, user.email).status_code == 401
+    assert login_with_form(client, user.email, NEW_PASSWORD).status_code == 302
+
+
+def test_change_password_refuses_a_weak_new_password(client, db):
+    """The new password follows the same rules as at registration."""
+    user = factories.make_user()
+    sign_in(client, user)
+    response = change_password(client, factories.PASSWORD, "password123")
+    assert response.status_code == 400
+    assert "This password is too easy to guess." in response.text
+
+
+# ---------------------------------------------------------------- profile
+
+def test_profile_changes_are_saved_and_the_language_applies(client, db):
+    """Name, language and time zone are saved, and pages then come in that language."""
+    user = factories.make_user()
+    sign_in(client, user)
+    response = client.post("/account/profile", data={
+        "display_name": "Aminata Diop", "locale": "fr", "timezone": "Africa/Dakar"})
+    assert response.status_code == 302
+    page = client.get("/account/profile")
+    assert '<html lang="fr"' in page.text
+    db.session.refresh(user)
+    assert (user.display_name, user.locale, user.timezone) == (
+        "Aminata Diop", "fr", "Africa/Dakar")
+
+
+def test_profile_refuses_an_unknown_time_zone(client, db):
+    """A time zone that is not on the list is refused and the old one kept."""
+    user = factories.make_user(timezone="America/Tegucigalpa")
+    sign_in(client, user)
+    response = client.post("/account/profile", data={
+        "display_name": user.display_name, "locale": "en", "timezone": "Not/AZone"})
+    assert response.status_code == 200
+    assert "Choose a time zone from the list." in response.text
+    db.session.refresh(user)
+    assert user.timezone == "America/Tegucigalpa"
+
+
+# ---------------------------------------------------------------- signing out
+
+def test_sign_out_signs_you_out(client, db):
+    """Signing out ends the session."""
+    user = factories.make_user()
+    login_with_form(client, user.email, remember="y")
+    response = client.post("/account/logout")
+    assert response.status_code == 302
+    assert not is_signed_in(client)
+
+
+def test_sign_out_by_plain_link_is_not_allowed(client, db):
+    """A plain link (GET) cannot sign you out, so other sites cannot do it either."""
+    user = factories.make_user()
+    sign_in(client, user)
+    assert client.get("/account/logout").status_code == 405
+    assert is_signed_in(client)

@@ -1,0 +1,131 @@
+"""The role x route matrix of the foundation, generated from one table.
+
+Each row names a route and what each of the five roles gets: a status code, or "login"
+(sent to the sign-in page). The World fixture provides: an approved organisation with a
+coordinator and a member, an outsider, a platform admin, and a pending organisation.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from app.models import Invitation, JoinRequest, Membership, utcnow
+from tests.conftest import World, sign_in
+from tests.factories import make_user
+
+ROLES = ("anonymous", "outsider", "member", "coordinator", "admin")
+LOGIN = "login"
+
+
+def _member_id(w: World) -> int:
+    return db.session.scalar(db.select(Membership.id).filter_by(user_id=w.member.id))
+
+
+def _invitation_id(w: World) -> int:
+    invitation = Invitation(organisation_id=w.org.id, token_hash="x" * 64,
+                            expires_at=utcnow().replace(year=utcnow().year + 1))
+    db.session.add(invitation)
+    db.session.commit()
+    return invitation.id
+
+
+def _join_request_id(w: World) -> int:
+    join = JoinRequest(organisation_id=w.org.id, user_id=make_user("Applicant").id)
+    db.session.add(join)
+    db.session.commit()
+    return join.id
+
+
+# (method, path template, form data, {role: expected}) -- the whole policy of issue 2.
+MATRIX = [
+    ("GET", "/", {}, dict.fromkeys(ROLES, 200)),
+    ("GET", "/healthz", {}, dict.fromkeys(ROLES, 200)),
+    ("GET", "/organisations/", {}, dict.fromkeys(ROLES, 200)),
+    ("GET", "/organisations/{org}", {}, dict.fromkeys(ROLES, 200)),
+    ("GET", "/organisations/{pending}", {},
+     {"anonymous": 404, "outsider": 404, "member": 404, "coordinator": 404, "admin": 200}),
+    ("GET", "/organisations/new", {},
+     {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200}),
+    ("GET", "/organisations/{org}/edit", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 200}),
+    ("GET", "/organisations/{org}/members", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 200, "coordinator": 200, "admin": 403}),
+    ("POST", "/organisations/{org}/members/{member_id}/role", {"role": "coordinator"},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403}),
+    ("POST", "/organisations/{org}/members/{member_id}/remove", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403}),
+    ("GET", "/organisations/{org}/requests", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403}),
+    ("POST", "/organisations/{org}/requests/{request_id}/approve", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403}),
+    ("POST", "/organisations/{org}/requests/{request_id}/reject", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403}),
+    ("GET", "/organisations/{org}/invitations", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403}),
+    ("POST", "/organisations/{org}/invitations", {"note": "for Ana"},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403}),
+    ("POST", "/organisations/{org}/invitations/{invitation_id}/revoke", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403}),
+    ("POST", "/organisations/{org}/join", {"message": "hello"},
+     {"anonymous": LOGIN, "outsider": 302, "member": 403, "coordinator": 403, "admin": 302}),
+    ("POST", "/organisations/{org}/leave", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 302, "coordinator": 302, "admin": 403}),
+    ("GET", "/account/profile", {},
+     {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200}),
+    ("GET", "/admin/", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200}),
+    ("GET", "/admin/users", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200}),
+    ("GET", "/admin/audit", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200}),
+    ("GET", "/admin/outbox", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200}),
+    ("POST", "/admin/organisations/{pending_id}/approve", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 302}),
+    ("POST", "/admin/organisations/{pending_id}/reject", {"reason": "no"},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 302}),
+    ("POST", "/admin/users/{member_user_id}/suspend", {},
+     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 302}),
+]
+
+CASES = [
+    pytest.param(method, path, data, role, expected[role], id=f"{method} {path} as {role}")
+    for method, path, data, expected in MATRIX
+    for role in ROLES
+]
+
+
+def _fill(path: str, w: World) -> str:
+    values = {"org": w.org.slug, "pending": w.pending.slug, "pending_id": w.pending.id,
+              "member_user_id": w.member.id}
+    if "{member_id}" in path:
+        values["member_id"] = _member_id(w)
+    if "{invitation_id}" in path:
+        values["invitation_id"] = _invitation_id(w)
+    if "{request_id}" in path:
+        values["request_id"] = _join_request_id(w)
+    return path.format(**values)
+
+
+@pytest.mark.parametrize(("method", "path", "data", "role", "expected"), CASES)
+def test_route_obeys_policy(client, world, method, path, data, role, expected):
+    """Each role gets exactly what the policy table says on every route of the foundation."""
+    url = _fill(path, world)
+    user = world.user(role)
+    if user is not None:
+        sign_in(client, user)
+    response = client.open(url, method=method, data=data)
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert "/account/login" in response.headers["Location"]
+    else:
+        assert response.status_code == expected, response.get_data(as_text=True)[:300]
+
+
+def test_requester_sees_own_pending_organisation(client, world):
+    """The person who asked for an organisation can follow it while it waits."""
+    sign_in(client, world.requester)
+    response = client.get(f"/organisations/{world.pending.slug}")
+    assert response.status_code == 200
+    assert "waiting for approval" in response.get_data(as_text=True)

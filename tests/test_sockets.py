@@ -1,0 +1,90 @@
+"""Socket.IO: who may connect, and live sockets cut when access ends."""
+
+from __future__ import annotations
+
+from app.extensions import db
+from app.models import LiveSocket, Membership
+from app import create_app
+from app.config import TestConfig
+from tests.conftest import FreshContextClient, sign_in
+from tests.factories import make_user
+from tests.conftest import socket_client as _socket
+
+
+def test_anonymous_socket_is_refused(app, client):
+    """A visitor who is not signed in cannot open a live connection."""
+    socket = _socket(app, client)
+    assert not socket.is_connected()
+
+
+def test_signed_in_member_connects(app, client, world):
+    """A signed-in person gets a live connection, remembered for later revocation."""
+    sign_in(client, world.member)
+    socket = _socket(app, client)
+    assert socket.is_connected()
+    assert db.session.scalar(db.select(LiveSocket).filter_by(user_id=world.member.id))
+    socket.disconnect()
+    assert db.session.scalar(db.select(LiveSocket).filter_by(user_id=world.member.id)) is None
+
+
+def test_suspended_user_socket_is_refused(app, client, world):
+    """A suspended account cannot open a live connection even with an old session."""
+    sign_in(client, world.member)
+    world.member.suspended_at = db.func.now()
+    db.session.commit()
+    assert not _socket(app, client).is_connected()
+
+
+def test_foreign_origin_is_refused(app, client, world):
+    """A page on another site cannot open a socket with a member's cookies."""
+    sign_in(client, world.member)
+    foreign = _socket(app, client, headers={"Origin": "https://evil.example"})
+    assert not foreign.is_connected()
+    own = _socket(app, client, headers={"Origin": "http://localhost"})
+    assert own.is_connected()
+
+
+def test_allowed_origin_setting_admits_listed_origin():
+    """An origin listed in SOCKETIO_ALLOWED_ORIGINS may connect; others still may not."""
+    other = create_app(TestConfig, SOCKETIO_ALLOWED_ORIGINS=["https://partner.example"])
+    other.test_client_class = FreshContextClient
+    with other.app_context():
+        db.create_all()
+        http = other.test_client()
+        sign_in(http, make_user("Partner"))
+        assert _socket(other, http, headers={"Origin": "https://partner.example"}).is_connected()
+        assert not _socket(other, http, headers={"Origin": "https://evil.example"}).is_connected()
+
+
+def test_sign_out_disconnects_live_sockets(app, client, world):
+    """Signing out closes the live connections of that person at once."""
+    sign_in(client, world.member)
+    socket = _socket(app, client)
+    assert socket.is_connected()
+    client.post("/account/logout")
+    assert not socket.is_connected()
+
+
+def test_removal_from_organisation_disconnects(app, client, world):
+    """A member removed by a coordinator loses their live connection immediately."""
+    member_client = app.test_client()
+    sign_in(member_client, world.member)
+    socket = _socket(app, member_client)
+    assert socket.is_connected()
+    membership = db.session.scalar(db.select(Membership).filter_by(user_id=world.member.id))
+    sign_in(client, world.coordinator)
+    client.post(f"/organisations/{world.org.slug}/members/{membership.id}/remove")
+    assert not socket.is_connected()
+    # Other people's connections stay open.
+    coordinator_socket = _socket(app, client)
+    assert coordinator_socket.is_connected()
+
+
+def test_suspension_disconnects(app, client, world):
+    """An account suspended by an admin is cut off from live updates at once."""
+    member_client = app.test_client()
+    sign_in(member_client, world.member)
+    socket = _socket(app, member_client)
+    sign_in(client, world.admin)
+    client.post(f"/admin/users/{world.member.id}/suspend")
+    assert not socket.is_connected()
