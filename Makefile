@@ -19,7 +19,7 @@ setup: $(STAMP) translations
 
 ## Compile the .po catalogues into the .mo files Flask-Babel reads.
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -q -d app/translations 2>/dev/null || $(BIN)/pybabel compile -q -d app/translations
+	$(BIN)/pybabel compile --statistics -d app/translations
 
 ## After changing strings: extract them and merge into every catalogue (then translate).
 extract-messages: $(STAMP)

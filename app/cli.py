@@ -32,8 +32,12 @@ def create_admin(email: str, display_name: str, password: str) -> None:
 
 
 @click.command("seed-demo")
-@click.option("--scale", type=click.Choice(["small", "large"]), default="small",
-              help="large: hundreds of organisations and thousands of users, for benchmarks.")
+@click.option(
+    "--scale",
+    type=click.Choice(["small", "large"]),
+    default="small",
+    help="large: hundreds of organisations and thousands of users, for benchmarks.",
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
 def seed_demo(scale: str, if_empty: bool) -> None:
     """Fill the database with the demo movement and print how to sign in."""

@@ -28,9 +28,9 @@ def select_locale() -> str:
     cookie = request.cookies.get(LANGUAGE_COOKIE)
     if cookie in LANGUAGES:
         return cookie
-    return request.accept_languages.best_match(LANGUAGES) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return (
+        request.accept_languages.best_match(LANGUAGES) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def select_timezone() -> str:
@@ -52,9 +52,17 @@ def text_direction() -> str:
 @lru_cache(maxsize=1)
 def all_timezones() -> tuple[str, ...]:
     """IANA zone names people can choose (no legacy aliases such as US/Pacific)."""
-    return tuple(sorted(z for z in available_timezones() if "/" in z and not z.startswith(
-        ("Etc/", "SystemV/", "US/", "Canada/", "Brazil/", "Chile/", "Mexico/")
-    )) + ["UTC"])
+    return tuple(
+        sorted(
+            z
+            for z in available_timezones()
+            if "/" in z
+            and not z.startswith(
+                ("Etc/", "SystemV/", "US/", "Canada/", "Brazil/", "Chile/", "Mexico/")
+            )
+        )
+        + ["UTC"]
+    )
 
 
 def is_valid_timezone(name: str | None) -> bool:
@@ -95,8 +103,9 @@ def country_choices() -> list[tuple[str, str]]:
         if len(code) == 2 and code.isalpha() and code not in {"ZZ", "EU", "EZ", "UN", "QO"}
     }
     first = [(c, names[c]) for c in MOVEMENT_COUNTRIES if c in names]
-    rest = sorted(((c, n) for c, n in names.items() if c not in MOVEMENT_COUNTRIES),
-                  key=lambda pair: pair[1])
+    rest = sorted(
+        ((c, n) for c, n in names.items() if c not in MOVEMENT_COUNTRIES), key=lambda pair: pair[1]
+    )
     return first + rest
 
 

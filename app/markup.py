@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import markdown
 import nh3
 from markupsafe import Markup
@@ -10,9 +12,35 @@ from markupsafe import Markup
 # outside the closed network), no styles, no scripts, no forms, no frames.
 ALLOWED_TAGS = frozenset(
     {
-        "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h3", "h4", "h5", "h6",
-        "hr", "i", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table", "tbody",
-        "td", "th", "thead", "tr", "ul",
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "code",
+        "del",
+        "em",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
     }
 )
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
@@ -37,12 +65,12 @@ def render_markdown(text: str | None) -> Markup:
     """Render user Markdown to safe HTML (headings start at h3 to sit under page titles)."""
     if not text:
         return Markup("")
-    html = markdown.markdown(text[:MAX_SOURCE_CHARS], extensions=list(EXTENSIONS))
+    rendered = markdown.markdown(text[:MAX_SOURCE_CHARS], extensions=list(EXTENSIONS))
     for level in (2, 1):  # demote # and ## so user text never outranks the page's own headings
-        html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(
+        rendered = rendered.replace(f"<h{level}>", f"<h{level + 2}>").replace(
             f"</h{level}>", f"</h{level + 2}>"
         )
-    return Markup(sanitise_html(html))  # noqa: S704 - sanitised by nh3 just above
+    return Markup(sanitise_html(rendered))  # noqa: S704 - sanitised by nh3 just above
 
 
 def plain_excerpt(text: str | None, limit: int = 200) -> str:
@@ -50,5 +78,5 @@ def plain_excerpt(text: str | None, limit: int = 200) -> str:
     if not text:
         return ""
     stripped = nh3.clean(markdown.markdown(text[:MAX_SOURCE_CHARS]), tags=set())
-    stripped = " ".join(Markup(stripped).unescape().split())
+    stripped = " ".join(html.unescape(stripped).split())
     return stripped if len(stripped) <= limit else stripped[: limit - 1].rstrip() + "…"

@@ -80,8 +80,9 @@ def compiled_catalogues():
 @pytest.fixture
 def app(tmp_path):
     """A fresh application with an empty in-memory database."""
-    app = create_app(TestConfig, SEARCH_INDEX_DIR=str(tmp_path / "index"),
-                     UPLOAD_DIR=str(tmp_path / "uploads"))
+    app = create_app(
+        TestConfig, SEARCH_INDEX_DIR=str(tmp_path / "index"), UPLOAD_DIR=str(tmp_path / "uploads")
+    )
     app.test_client_class = FreshContextClient
     with app.app_context():
         _db.create_all()
@@ -114,7 +115,8 @@ def login_with_form(client, email: str, password: str = factories.PASSWORD, **ex
 
 def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html)
+        r'name="csrf_token" value="([^"]+)"', html
+    )
     assert match, "page has no CSRF token"
     return match.group(1)
 
@@ -146,10 +148,18 @@ def world(db) -> World:
     org = factories.make_org("Comité de Familias", requested_by=coordinator)
     factories.add_member(org, coordinator, Role.COORDINATOR)
     factories.add_member(org, member, Role.MEMBER)
-    pending = factories.make_org("Pending Network", status=OrgStatus.PENDING,
-                                 requested_by=requester, country="NI")
-    return World(org=org, pending=pending, coordinator=coordinator, member=member,
-                 outsider=outsider, admin=admin, requester=requester)
+    pending = factories.make_org(
+        "Pending Network", status=OrgStatus.PENDING, requested_by=requester, country="NI"
+    )
+    return World(
+        org=org,
+        pending=pending,
+        coordinator=coordinator,
+        member=member,
+        outsider=outsider,
+        admin=admin,
+        requester=requester,
+    )
 
 
 @pytest.fixture

@@ -26,8 +26,14 @@ def _password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-def make_user(name: str | None = None, *, email: str | None = None, is_admin: bool = False,
-              locale: str | None = "en", timezone: str = "UTC") -> User:
+def make_user(
+    name: str | None = None,
+    *,
+    email: str | None = None,
+    is_admin: bool = False,
+    locale: str | None = "en",
+    timezone: str = "UTC",
+) -> User:
     n = next(_counter)
     user = User(
         email=email or f"person{n}@example.org",
@@ -42,15 +48,26 @@ def make_user(name: str | None = None, *, email: str | None = None, is_admin: bo
     return user
 
 
-def make_org(name: str | None = None, *, status: OrgStatus = OrgStatus.APPROVED,
-             country: str = "HN", region: str = "Yoro", languages: tuple[str, ...] = ("es",),
-             description: str = "A family committee.", requested_by: User | None = None,
-             ) -> Organisation:
+def make_org(
+    name: str | None = None,
+    *,
+    status: OrgStatus = OrgStatus.APPROVED,
+    country: str = "HN",
+    region: str = "Yoro",
+    languages: tuple[str, ...] = ("es",),
+    description: str = "A family committee.",
+    requested_by: User | None = None,
+) -> Organisation:
     n = next(_counter)
     name = name or f"Committee {n}"
     org = Organisation(
-        slug=f"org-{n}", name=name, country=country, region=region, description=description,
-        status=status, requested_by=requested_by,
+        slug=f"org-{n}",
+        name=name,
+        country=country,
+        region=region,
+        description=description,
+        status=status,
+        requested_by=requested_by,
         languages=[OrganisationLanguage(code=code) for code in languages],
     )
     db.session.add(org)

@@ -29,9 +29,25 @@ def source_ids(tmp_path_factory) -> set:
     """The message ids extracted from the code and templates right now."""
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "--no-location", "-o", str(pot), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with pot.open("rb") as handle:
         return {m.id for m in read_po(handle) if m.id}
@@ -79,14 +95,16 @@ def test_home_page_speaks_the_chosen_language(client, code):
 def test_browser_language_is_used_without_a_choice(client):
     """A visitor whose phone is set to Spanish sees Spanish first."""
     html = client.get("/", headers={"Accept-Language": "es-HN,es;q=0.9,en;q=0.5"}).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert '<html lang="es"' in html
 
 
 def test_unknown_browser_language_falls_back_to_english(client):
     """A visitor in a language we do not have yet sees English."""
-    assert '<html lang="en"' in client.get(
-        "/", headers={"Accept-Language": "wo"}).get_data(as_text=True)
+    assert '<html lang="en"' in client.get("/", headers={"Accept-Language": "wo"}).get_data(
+        as_text=True
+    )
 
 
 def test_account_language_beats_cookie_and_browser(client):
@@ -116,21 +134,31 @@ def test_stylesheet_uses_logical_properties_only():
     css = (ROOT / "static" / "css" / "caravana.css").read_text()
     physical = re.findall(
         r"(?:margin|padding|border)-(?:left|right)|(?<![-\w])(?:left|right)\s*:|"
-        r"float\s*:\s*(?:left|right)|text-align\s*:\s*(?:left|right)", css)
+        r"float\s*:\s*(?:left|right)|text-align\s*:\s*(?:left|right)",
+        css,
+    )
     assert physical == []
 
 
-@pytest.mark.parametrize(("zone", "shown"), [
-    ("America/Tegucigalpa", "12:00:00"),  # UTC-6
-    ("Africa/Dakar", "18:00:00"),  # UTC+0
-    ("Europe/Rome", "19:00:00"),  # UTC+1 in March before the change
-])
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        ("America/Tegucigalpa", "12:00:00"),  # UTC-6
+        ("Africa/Dakar", "18:00:00"),  # UTC+0
+        ("Europe/Rome", "19:00:00"),  # UTC+1 in March before the change
+    ],
+)
 def test_times_are_shown_in_the_readers_zone(client, world, zone, shown):
     """A request sent at 18:00 UTC shows at the reader's own local time."""
     world.coordinator.timezone = zone
     world.coordinator.locale = "fr"
-    db.session.add(JoinRequest(organisation_id=world.org.id, user_id=world.outsider.id,
-                               created_at=datetime(2026, 3, 10, 18, 0, tzinfo=UTC)))
+    db.session.add(
+        JoinRequest(
+            organisation_id=world.org.id,
+            user_id=world.outsider.id,
+            created_at=datetime(2026, 3, 10, 18, 0, tzinfo=UTC),
+        )
+    )
     db.session.commit()
     sign_in(client, world.coordinator)
     html = client.get(f"/organisations/{world.org.slug}/requests").get_data(as_text=True)

@@ -23,8 +23,11 @@ def _member_id(w: World) -> int:
 
 
 def _invitation_id(w: World) -> int:
-    invitation = Invitation(organisation_id=w.org.id, token_hash="x" * 64,
-                            expires_at=utcnow().replace(year=utcnow().year + 1))
+    invitation = Invitation(
+        organisation_id=w.org.id,
+        token_hash="x" * 64,
+        expires_at=utcnow().replace(year=utcnow().year + 1),
+    )
     db.session.add(invitation)
     db.session.commit()
     return invitation.id
@@ -43,50 +46,138 @@ MATRIX = [
     ("GET", "/healthz", {}, dict.fromkeys(ROLES, 200)),
     ("GET", "/organisations/", {}, dict.fromkeys(ROLES, 200)),
     ("GET", "/organisations/{org}", {}, dict.fromkeys(ROLES, 200)),
-    ("GET", "/organisations/{pending}", {},
-     {"anonymous": 404, "outsider": 404, "member": 404, "coordinator": 404, "admin": 200}),
-    ("GET", "/organisations/new", {},
-     {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200}),
-    ("GET", "/organisations/{org}/edit", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 200}),
-    ("GET", "/organisations/{org}/members", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 200, "coordinator": 200, "admin": 403}),
-    ("POST", "/organisations/{org}/members/{member_id}/role", {"role": "coordinator"},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403}),
-    ("POST", "/organisations/{org}/members/{member_id}/remove", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403}),
-    ("GET", "/organisations/{org}/requests", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403}),
-    ("POST", "/organisations/{org}/requests/{request_id}/approve", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403}),
-    ("POST", "/organisations/{org}/requests/{request_id}/reject", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403}),
-    ("GET", "/organisations/{org}/invitations", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403}),
-    ("POST", "/organisations/{org}/invitations", {"note": "for Ana"},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403}),
-    ("POST", "/organisations/{org}/invitations/{invitation_id}/revoke", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403}),
-    ("POST", "/organisations/{org}/join", {"message": "hello"},
-     {"anonymous": LOGIN, "outsider": 302, "member": 403, "coordinator": 403, "admin": 302}),
-    ("POST", "/organisations/{org}/leave", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 302, "coordinator": 302, "admin": 403}),
-    ("GET", "/account/profile", {},
-     {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200}),
-    ("GET", "/admin/", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200}),
-    ("GET", "/admin/users", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200}),
-    ("GET", "/admin/audit", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200}),
-    ("GET", "/admin/outbox", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200}),
-    ("POST", "/admin/organisations/{pending_id}/approve", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 302}),
-    ("POST", "/admin/organisations/{pending_id}/reject", {"reason": "no"},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 302}),
-    ("POST", "/admin/users/{member_user_id}/suspend", {},
-     {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 302}),
+    (
+        "GET",
+        "/organisations/{pending}",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 404, "coordinator": 404, "admin": 200},
+    ),
+    (
+        "GET",
+        "/organisations/new",
+        {},
+        {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200},
+    ),
+    (
+        "GET",
+        "/organisations/{org}/edit",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 200},
+    ),
+    (
+        "GET",
+        "/organisations/{org}/members",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 200, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "POST",
+        "/organisations/{org}/members/{member_id}/role",
+        {"role": "coordinator"},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403},
+    ),
+    (
+        "POST",
+        "/organisations/{org}/members/{member_id}/remove",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403},
+    ),
+    (
+        "GET",
+        "/organisations/{org}/requests",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "POST",
+        "/organisations/{org}/requests/{request_id}/approve",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403},
+    ),
+    (
+        "POST",
+        "/organisations/{org}/requests/{request_id}/reject",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403},
+    ),
+    (
+        "GET",
+        "/organisations/{org}/invitations",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "POST",
+        "/organisations/{org}/invitations",
+        {"note": "for Ana"},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "POST",
+        "/organisations/{org}/invitations/{invitation_id}/revoke",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403},
+    ),
+    (
+        "POST",
+        "/organisations/{org}/join",
+        {"message": "hello"},
+        {"anonymous": LOGIN, "outsider": 302, "member": 403, "coordinator": 403, "admin": 302},
+    ),
+    (
+        "POST",
+        "/organisations/{org}/leave",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 302, "coordinator": 302, "admin": 403},
+    ),
+    (
+        "GET",
+        "/account/profile",
+        {},
+        {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200},
+    ),
+    (
+        "GET",
+        "/admin/",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200},
+    ),
+    (
+        "GET",
+        "/admin/users",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200},
+    ),
+    (
+        "GET",
+        "/admin/audit",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200},
+    ),
+    (
+        "GET",
+        "/admin/outbox",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200},
+    ),
+    (
+        "POST",
+        "/admin/organisations/{pending_id}/approve",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 302},
+    ),
+    (
+        "POST",
+        "/admin/organisations/{pending_id}/reject",
+        {"reason": "no"},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 302},
+    ),
+    (
+        "POST",
+        "/admin/users/{member_user_id}/suspend",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 302},
+    ),
 ]
 
 CASES = [
@@ -97,8 +188,12 @@ CASES = [
 
 
 def _fill(path: str, w: World) -> str:
-    values = {"org": w.org.slug, "pending": w.pending.slug, "pending_id": w.pending.id,
-              "member_user_id": w.member.id}
+    values = {
+        "org": w.org.slug,
+        "pending": w.pending.slug,
+        "pending_id": w.pending.id,
+        "member_user_id": w.member.id,
+    }
     if "{member_id}" in path:
         values["member_id"] = _member_id(w)
     if "{invitation_id}" in path:

@@ -33,9 +33,14 @@ def test_pages_carry_security_headers(client):
 def test_no_inline_script_or_style_in_pages(client, world):
     """Pages contain no inline script, style element or style attribute (CSP would block them)."""
     sign_in(client, world.coordinator)
-    for url in ["/", "/organisations/", f"/organisations/{world.org.slug}",
-                f"/organisations/{world.org.slug}/members", "/account/profile",
-                f"/organisations/{world.org.slug}/invitations"]:
+    for url in [
+        "/",
+        "/organisations/",
+        f"/organisations/{world.org.slug}",
+        f"/organisations/{world.org.slug}/members",
+        "/account/profile",
+        f"/organisations/{world.org.slug}/invitations",
+    ]:
         html = client.get(url).get_data(as_text=True)
         assert "<style" not in html, url
         assert " style=" not in html, url
@@ -70,8 +75,9 @@ def test_form_with_csrf_token_is_accepted(csrf_app):
     user = make_user(email="rosa@example.org")
     client = csrf_app.test_client()
     token = csrf_token_from(client.get("/account/login").get_data(as_text=True))
-    response = client.post("/account/login",
-                           data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/account/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
     assert client.get("/account/profile").status_code == 200
 
@@ -85,8 +91,16 @@ def test_sign_out_needs_csrf_token(csrf_app):
     assert client.get("/account/profile").status_code == 200
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil.example",
-                                    "javascript:alert(1)", "evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+    ],
+)
 def test_next_never_leaves_the_site(target):
     """After sign-in, a 'next' address outside the site sends the person home instead."""
     assert safe_next(target) == "/"
@@ -122,11 +136,25 @@ class _Resources(HTMLParser):
 
 def _page_urls(world) -> list[str]:
     slug = world.org.slug
-    return ["/", "/organisations/", f"/organisations/{slug}", f"/organisations/{slug}/members",
-            f"/organisations/{slug}/invitations", f"/organisations/{slug}/requests",
-            f"/organisations/{slug}/edit", "/organisations/new", "/account/profile",
-            "/account/login", "/account/register", "/account/reset", "/admin/",
-            "/admin/users", "/admin/audit", "/admin/outbox", "/no-such-page"]
+    return [
+        "/",
+        "/organisations/",
+        f"/organisations/{slug}",
+        f"/organisations/{slug}/members",
+        f"/organisations/{slug}/invitations",
+        f"/organisations/{slug}/requests",
+        f"/organisations/{slug}/edit",
+        "/organisations/new",
+        "/account/profile",
+        "/account/login",
+        "/account/register",
+        "/account/reset",
+        "/admin/",
+        "/admin/users",
+        "/admin/audit",
+        "/admin/outbox",
+        "/no-such-page",
+    ]
 
 
 def _client_for(app, world, url):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from app.extensions import db
-from app.models import LiveSocket, Membership
 from app import create_app
 from app.config import TestConfig
+from app.extensions import db
+from app.models import LiveSocket, Membership
 from tests.conftest import FreshContextClient, sign_in
-from tests.factories import make_user
 from tests.conftest import socket_client as _socket
+from tests.factories import make_user
 
 
 def test_anonymous_socket_is_refused(app, client):

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
@@ -22,8 +23,9 @@ from app.permissions import can_administer, can_decide_org, can_suspend, require
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField(_l("Reason, sent to the person who asked (optional)"),
-                           validators=[Length(max=1000)])
+    reason = TextAreaField(
+        _l("Reason, sent to the person who asked (optional)"), validators=[Length(max=1000)]
+    )
 
 
 @bp.before_request
@@ -35,11 +37,17 @@ def _admins_only():
 @bp.get("/")
 def queue():
     """Organisations waiting for approval, oldest first."""
-    pending = list(db.session.scalars(
-        select(Organisation).where(Organisation.status == OrgStatus.PENDING)
-        .order_by(Organisation.created_at)))
-    return render_template("admin/queue.html", pending=pending, confirm=ConfirmForm(),
-                           reject_form=RejectForm())
+    pending = list(
+        db.session.scalars(
+            select(Organisation)
+            .options(selectinload(Organisation.requested_by))
+            .where(Organisation.status == OrgStatus.PENDING)
+            .order_by(Organisation.created_at)
+        )
+    )
+    return render_template(
+        "admin/queue.html", pending=pending, confirm=ConfirmForm(), reject_form=RejectForm()
+    )
 
 
 @bp.post("/organisations/<int:org_id>/<any(approve, reject):decision>")
@@ -84,15 +92,24 @@ def change_user(user_id: int, action: str):
 
 @bp.get("/audit")
 def audit_log():
-    page = db.paginate(select(AuditEntry).order_by(AuditEntry.created_at.desc(),
-                                                   AuditEntry.id.desc()),
-                       per_page=50, error_out=False)
+    entries = (
+        select(AuditEntry)
+        .options(
+            selectinload(AuditEntry.actor),
+            selectinload(AuditEntry.target_user),
+            selectinload(AuditEntry.organisation),
+        )
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    )
+    page = db.paginate(entries, per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page, label=audit.label)
 
 
 @bp.get("/outbox")
 def outbox():
-    page = db.paginate(select(OutboxMail).order_by(OutboxMail.created_at.desc(),
-                                                   OutboxMail.id.desc()),
-                       per_page=20, error_out=False)
+    page = db.paginate(
+        select(OutboxMail).order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc()),
+        per_page=20,
+        error_out=False,
+    )
     return render_template("admin/outbox.html", page=page)

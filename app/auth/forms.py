@@ -12,6 +12,10 @@ from app.formtools import choices
 from app.i18n import all_timezones, interface_language_choices, is_valid_timezone
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 def _zone_choices():
     return choices((z, z.replace("_", " ")) for z in all_timezones())
 
@@ -23,8 +27,11 @@ class StrongPassword:
         self.personal_fields = personal_fields
 
     def __call__(self, form: FlaskForm, field) -> None:
-        personal = [str(getattr(form, name).data or "") for name in self.personal_fields
-                    if hasattr(form, name)]
+        personal = [
+            str(getattr(form, name).data or "")
+            for name in self.personal_fields
+            if hasattr(form, name)
+        ]
         if problem := password_problem(field.data or "", *personal):
             raise ValidationError(problem)
 
@@ -41,8 +48,9 @@ class _ProfileFields(FlaskForm):
         validators=[DataRequired(_l("Please enter a name.")), Length(max=80)],
     )
     locale = SelectField(_l("Language"), choices=[])
-    timezone = SelectField(_l("Time zone"), choices=[], validators=[ValidTimezone()],
-                           validate_choice=False)
+    timezone = SelectField(
+        _l("Time zone"), choices=[], validators=[ValidTimezone()], validate_choice=False
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -51,15 +59,21 @@ class _ProfileFields(FlaskForm):
 
 
 class RegisterForm(_ProfileFields):
-    email = EmailField(_l("E-mail address"), validators=[
-        DataRequired(_l("Please enter your e-mail address.")),
-        Email(_l("This does not look like an e-mail address."), check_deliverability=False),
-        Length(max=254),
-    ])
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Please enter your e-mail address.")),
+            Email(_l("This does not look like an e-mail address."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
     password = PasswordField(
         _l("Password (at least 10 characters)"),
-        validators=[DataRequired(_l("Please choose a password.")),
-                    StrongPassword("email", "display_name")],
+        validators=[
+            DataRequired(_l("Please choose a password.")),
+            StrongPassword("email", "display_name"),
+        ],
     )
     confirm = PasswordField(
         _l("Password again"),
@@ -68,34 +82,46 @@ class RegisterForm(_ProfileFields):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail address"),
-                       validators=[DataRequired(_l("Please enter your e-mail address.")),
-                                   Length(max=254)])
-    password = PasswordField(_l("Password"),
-                             validators=[DataRequired(_l("Please enter your password.")),
-                                         Length(max=MAX_LENGTH)])
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Please enter your e-mail address.")), Length(max=254)],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Please enter your password.")), Length(max=MAX_LENGTH)],
+    )
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=[
-        DataRequired(_l("Please enter your e-mail address.")),
-        Email(_l("This does not look like an e-mail address."), check_deliverability=False),
-        Length(max=254),
-    ])
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Please enter your e-mail address.")),
+            Email(_l("This does not look like an e-mail address."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password (at least 10 characters)"), validators=[
-        DataRequired(_l("Please choose a password.")), StrongPassword()])
-    confirm = PasswordField(_l("New password again"), validators=[
-        EqualTo("password", _l("The two passwords are not the same."))])
+    password = PasswordField(
+        _l("New password (at least 10 characters)"),
+        validators=[DataRequired(_l("Please choose a password.")), StrongPassword()],
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[EqualTo("password", _l("The two passwords are not the same."))],
+    )
 
 
 class ChangePasswordForm(NewPasswordForm):
-    current = PasswordField(_l("Current password"),
-                            validators=[DataRequired(_l("Please enter your password.")),
-                                        Length(max=MAX_LENGTH)])
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Please enter your password.")), Length(max=MAX_LENGTH)],
+    )
 
 
 class ProfileForm(_ProfileFields):

@@ -36,16 +36,25 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def register_user(
-    email: str, password: str, display_name: str, locale: str | None = None,
-    timezone: str = "UTC", *, is_admin: bool = False,
+    email: str,
+    password: str,
+    display_name: str,
+    locale: str | None = None,
+    timezone: str = "UTC",
+    *,
+    is_admin: bool = False,
 ) -> User:
     """Create an account; raise AccountError when the address is taken."""
     email = normalise_email(email)
     if find_user_by_email(email):
         raise AccountError(_("An account with this e-mail address already exists."))
     user = User(
-        email=email, password_hash=hash_password(password), display_name=display_name.strip(),
-        locale=locale, timezone=timezone, is_admin=is_admin,
+        email=email,
+        password_hash=hash_password(password),
+        display_name=display_name.strip(),
+        locale=locale,
+        timezone=timezone,
+        is_admin=is_admin,
     )
     db.session.add(user)
     db.session.commit()
@@ -87,10 +96,13 @@ def request_password_reset(email: str) -> None:
         return
     token = secrets.token_urlsafe(32)
     hours = current_app.config["PASSWORD_RESET_HOURS"]
-    db.session.add(PasswordResetToken(
-        user_id=user.id, token_hash=token_digest(token),
-        expires_at=utcnow() + timedelta(hours=hours),
-    ))
+    db.session.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=token_digest(token),
+            expires_at=utcnow() + timedelta(hours=hours),
+        )
+    )
     db.session.commit()
     link = url_for("auth.reset_password", token=token, _external=True)
     with force_locale(user.locale or "en"):
@@ -100,7 +112,9 @@ def request_password_reset(email: str) -> None:
             "account. If it was you, open this link within %(hours)d hours:\n\n%(link)s\n\n"
             "The link works once. If you did not ask for this, you can ignore this message: "
             "your password stays the same.",
-            name=user.display_name, hours=hours, link=link,
+            name=user.display_name,
+            hours=hours,
+            link=link,
         )
     send_mail(user.email, subject, body)
 

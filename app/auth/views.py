@@ -54,8 +54,13 @@ def register():
         form.timezone.data = "UTC"
     if form.validate_on_submit():
         try:
-            user = register_user(form.email.data, form.password.data, form.display_name.data,
-                                 form.locale.data, form.timezone.data)
+            user = register_user(
+                form.email.data,
+                form.password.data,
+                form.display_name.data,
+                form.locale.data,
+                form.timezone.data,
+            )
         except AccountError as error:
             form.email.errors.append(str(error))
         else:
@@ -67,8 +72,12 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
-               key_func=_login_account_key, deduct_when=_failed)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_login_account_key,
+    deduct_when=_failed,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -79,8 +88,9 @@ def login():
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
         if user is not None:
-            flash(_("This account is suspended. Please contact the platform administrators."),
-                  "error")
+            flash(
+                _("This account is suspended. Please contact the platform administrators."), "error"
+            )
         else:
             flash(_("The e-mail address or the password is not right."), "error")
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 401
@@ -101,8 +111,13 @@ def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
         request_password_reset(form.email.data)
-        flash(_("If an account uses this address, we have sent it a link to choose a new "
-                "password. Please check your e-mail."), "info")
+        flash(
+            _(
+                "If an account uses this address, we have sent it a link to choose a new "
+                "password. Please check your e-mail."
+            ),
+            "info",
+        )
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_request.html", form=form)
 
@@ -111,8 +126,9 @@ def reset_request():
 @limiter.limit("20 per hour", methods=["POST"])
 def reset_password_view(token: str):
     if valid_reset_token(token) is None:
-        flash(_("This link has expired or has already been used. You can ask for a new one."),
-              "error")
+        flash(
+            _("This link has expired or has already been used. You can ask for a new one."), "error"
+        )
         return redirect(url_for("auth.reset_request"))
     form = NewPasswordForm()
     if form.validate_on_submit():
@@ -133,8 +149,7 @@ def profile():
     form = ProfileForm(obj=current_user)
     password_form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
-        update_profile(current_user, form.display_name.data, form.locale.data,
-                       form.timezone.data)
+        update_profile(current_user, form.display_name.data, form.locale.data, form.timezone.data)
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form, password_form=password_form)
@@ -153,7 +168,6 @@ def change_password():
             user = current_user._get_current_object()
             set_password(user, password_form.password.data)
             login_user(user)  # keep this session; the others end
-            flash(_("Your new password is saved. Your other devices are signed out."),
-                  "success")
+            flash(_("Your new password is saved. Your other devices are signed out."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form, password_form=password_form), 400

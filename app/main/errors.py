@@ -10,28 +10,39 @@ from werkzeug.exceptions import HTTPException
 from app.extensions import db
 
 MESSAGES = {
-    400: (_l("Something in the request was not right"),
-          _l("Please go back, check what you entered and try again.")),
-    403: (_l("You cannot see this page"),
-          _l("Your account does not have permission for this page. If you think it should, "
-             "ask a coordinator of your organisation.")),
-    404: (_l("Page not found"),
-          _l("This page does not exist, or it is not visible to you.")),
-    405: (_l("Something in the request was not right"),
-          _l("Please go back, check what you entered and try again.")),
-    413: (_l("This is too large"),
-          _l("What you sent is larger than we can accept. Please send something smaller.")),
-    429: (_l("Too many attempts"),
-          _l("Please wait a few minutes before you try again.")),
-    500: (_l("Something went wrong on our side"),
-          _l("Nothing you did caused this. Please try again in a few minutes.")),
+    400: (
+        _l("Something in the request was not right"),
+        _l("Please go back, check what you entered and try again."),
+    ),
+    403: (
+        _l("You cannot see this page"),
+        _l(
+            "Your account does not have permission for this page. If you think it should, "
+            "ask a coordinator of your organisation."
+        ),
+    ),
+    404: (_l("Page not found"), _l("This page does not exist, or it is not visible to you.")),
+    405: (
+        _l("Something in the request was not right"),
+        _l("Please go back, check what you entered and try again."),
+    ),
+    413: (
+        _l("This is too large"),
+        _l("What you sent is larger than we can accept. Please send something smaller."),
+    ),
+    429: (_l("Too many attempts"), _l("Please wait a few minutes before you try again.")),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("Nothing you did caused this. Please try again in a few minutes."),
+    ),
 }
 
 
 def render_error(code: int):
     title, explanation = MESSAGES.get(code, MESSAGES[500])
-    return render_template("errors/error.html", code=code, title=title,
-                           explanation=explanation), code
+    return render_template(
+        "errors/error.html", code=code, title=title, explanation=explanation
+    ), code
 
 
 def init_app(app: Flask) -> None:
@@ -39,8 +50,9 @@ def init_app(app: Flask) -> None:
     def csrf_error(_error: CSRFError):
         title = _l("This form has expired")
         explanation = _l("Please go back, reload the page and send the form again.")
-        return render_template("errors/error.html", code=400, title=title,
-                               explanation=explanation), 400
+        return render_template(
+            "errors/error.html", code=400, title=title, explanation=explanation
+        ), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -20,9 +20,9 @@ from app.security import safe_next
 def index():
     """The home page: what Caravana is, and the way in."""
     org_count = db.session.scalar(
-        select(func.count()).select_from(Organisation).where(
-            Organisation.status == OrgStatus.APPROVED
-        )
+        select(func.count())
+        .select_from(Organisation)
+        .where(Organisation.status == OrgStatus.APPROVED)
     )
     my_orgs = []
     if current_user.is_authenticated:
@@ -36,7 +36,11 @@ def set_language(code: str):
     response = make_response(redirect(safe_next(request.args.get("next"))))
     if code in LANGUAGES:
         response.set_cookie(
-            LANGUAGE_COOKIE, code, max_age=60 * 60 * 24 * 365, samesite="Lax", httponly=True,
+            LANGUAGE_COOKIE,
+            code,
+            max_age=60 * 60 * 24 * 365,
+            samesite="Lax",
+            httponly=True,
             secure=current_app.config["SESSION_COOKIE_SECURE"],
         )
     return response

@@ -54,9 +54,7 @@ class Organisation(TimestampMixin, Base):
     website: Mapped[str] = mapped_column(String(300), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     status: Mapped[OrgStatus] = mapped_column(_enum(OrgStatus), default=OrgStatus.PENDING)
-    requested_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
 
     requested_by: Mapped[User | None] = relationship()

@@ -29,23 +29,38 @@ class CheckboxList(SelectMultipleField):
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField(_l("Name of the organisation"),
-                       validators=[DataRequired(_l("Please enter a name.")), Length(max=120)])
+    name = StringField(
+        _l("Name of the organisation"),
+        validators=[DataRequired(_l("Please enter a name.")), Length(max=120)],
+    )
     country = SelectField(_l("Country"), choices=[])
     region = StringField(_l("Region or city (optional)"), validators=[Length(max=80)])
-    languages = CheckboxList(_l("Languages you work in"), choices=[],
-                             validators=[DataRequired(_l("Choose at least one language."))])
+    languages = CheckboxList(
+        _l("Languages you work in"),
+        choices=[],
+        validators=[DataRequired(_l("Choose at least one language."))],
+    )
     description = TextAreaField(
         _l("Who you are and what you do"),
         description=_l("You can use Markdown: **bold**, *italic*, lists and links."),
         validators=[Length(max=10_000)],
     )
-    website = URLField(_l("Website (optional)"), validators=[
-        Optional(), URL(message=_l("Enter a full address starting with https://")),
-        Length(max=300)])
-    contact_email = EmailField(_l("Public contact e-mail (optional)"), validators=[
-        Optional(), Email(_l("This does not look like an e-mail address."),
-                          check_deliverability=False), Length(max=254)])
+    website = URLField(
+        _l("Website (optional)"),
+        validators=[
+            Optional(),
+            URL(message=_l("Enter a full address starting with https://")),
+            Length(max=300),
+        ],
+    )
+    contact_email = EmailField(
+        _l("Public contact e-mail (optional)"),
+        validators=[
+            Optional(),
+            Email(_l("This does not look like an e-mail address."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -60,25 +75,36 @@ class OrganisationForm(FlaskForm):
 
     def profile(self) -> OrgProfile:
         return OrgProfile(
-            name=self.name.data, country=self.country.data, region=self.region.data or "",
-            languages=list(self.languages.data or []), description=self.description.data or "",
-            website=self.website.data or "", contact_email=self.contact_email.data or "",
+            name=self.name.data,
+            country=self.country.data,
+            region=self.region.data or "",
+            languages=list(self.languages.data or []),
+            description=self.description.data or "",
+            website=self.website.data or "",
+            contact_email=self.contact_email.data or "",
         )
 
 
 class JoinRequestForm(FlaskForm):
-    message = TextAreaField(_l("A few words for the coordinators (optional)"),
-                            validators=[Length(max=1000)])
+    message = TextAreaField(
+        _l("A few words for the coordinators (optional)"), validators=[Length(max=1000)]
+    )
 
 
 class InvitationForm(FlaskForm):
-    note = StringField(_l("Who is this link for? (optional, only coordinators see it)"),
-                       validators=[Length(max=120)])
+    note = StringField(
+        _l("Who is this link for? (optional, only coordinators see it)"),
+        validators=[Length(max=120)],
+    )
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=choices(
-        [(Role.MEMBER.value, _l("Member")), (Role.COORDINATOR.value, _l("Coordinator"))]))
+    role = SelectField(
+        _l("Role"),
+        choices=choices(
+            [(Role.MEMBER.value, _l("Member")), (Role.COORDINATOR.value, _l("Coordinator"))]
+        ),
+    )
 
 
 class ConfirmForm(FlaskForm):
@@ -92,9 +118,8 @@ class DirectoryFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
-    country = SelectField(_l("Country"), choices=[], validators=[Optional()],
-                          validate_choice=False)
-    region = SelectField(_l("Region"), choices=[], validators=[Optional()],
-                         validate_choice=False)
-    language = SelectField(_l("Language"), choices=[], validators=[Optional()],
-                           validate_choice=False)
+    country = SelectField(_l("Country"), choices=[], validators=[Optional()], validate_choice=False)
+    region = SelectField(_l("Region"), choices=[], validators=[Optional()], validate_choice=False)
+    language = SelectField(
+        _l("Language"), choices=[], validators=[Optional()], validate_choice=False
+    )

@@ -60,9 +60,9 @@ def slugify(name: str) -> str:
 
 def _unique_slug(name: str) -> str:
     base = slugify(name)
-    taken = set(db.session.scalars(
-        select(Organisation.slug).where(Organisation.slug.like(f"{base}%"))
-    ))
+    taken = set(
+        db.session.scalars(select(Organisation.slug).where(Organisation.slug.like(f"{base}%")))
+    )
     if base not in taken:
         return base
     n = 2
@@ -85,8 +85,9 @@ def _apply_profile(org: Organisation, profile: OrgProfile) -> None:
 
 def request_organisation(actor: User, profile: OrgProfile) -> Organisation:
     """Ask for a new organisation to be listed; it waits for an administrator."""
-    org = Organisation(slug=_unique_slug(profile.name), requested_by_id=actor.id,
-                       status=OrgStatus.PENDING)
+    org = Organisation(
+        slug=_unique_slug(profile.name), requested_by_id=actor.id, status=OrgStatus.PENDING
+    )
     _apply_profile(org, profile)
     db.session.add(org)
     db.session.commit()
@@ -114,14 +115,21 @@ def approve_organisation(actor: User, org: Organisation) -> None:
     if org.requested_by_id and not db.session.scalar(
         select(Membership).filter_by(user_id=org.requested_by_id, organisation_id=org.id)
     ):
-        db.session.add(Membership(user_id=org.requested_by_id, organisation_id=org.id,
-                                  role=Role.COORDINATOR))
+        db.session.add(
+            Membership(user_id=org.requested_by_id, organisation_id=org.id, role=Role.COORDINATOR)
+        )
     audit.record(actor, "org.approve", org=org)
     db.session.commit()
-    _notify(org.requested_by, _l("Your organisation is now on Caravana"),
-            _l("Hello,\n\n%(org)s has been approved and is now listed on Caravana. You are its "
+    _notify(
+        org.requested_by,
+        _l("Your organisation is now on Caravana"),
+        _l(
+            "Hello,\n\n%(org)s has been approved and is now listed on Caravana. You are its "
             "coordinator: you can invite members from the organisation's page.\n\n%(link)s",
-               org=org.name, link=url_for("orgs.show", slug=org.slug, _external=True)))
+            org=org.name,
+            link=url_for("orgs.show", slug=org.slug, _external=True),
+        ),
+    )
 
 
 def reject_organisation(actor: User, org: Organisation, reason: str) -> None:
@@ -129,20 +137,29 @@ def reject_organisation(actor: User, org: Organisation, reason: str) -> None:
     org.decided_at = utcnow()
     audit.record(actor, "org.reject", org=org, reason=reason)
     db.session.commit()
-    _notify(org.requested_by, _l("Your request for a new organisation"),
-            _l("Hello,\n\nThe administrators could not approve %(org)s for now.\n\n%(reason)s",
-               org=org.name, reason=reason))
+    _notify(
+        org.requested_by,
+        _l("Your request for a new organisation"),
+        _l(
+            "Hello,\n\nThe administrators could not approve %(org)s for now.\n\n%(reason)s",
+            org=org.name,
+            reason=reason,
+        ),
+    )
 
 
 # --- membership -------------------------------------------------------------------------------
 
 
 def _coordinator_count(org: Organisation) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Membership).where(
-            Membership.organisation_id == org.id, Membership.role == Role.COORDINATOR
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.organisation_id == org.id, Membership.role == Role.COORDINATOR)
         )
-    ) or 0
+        or 0
+    )
 
 
 def _add_member(org: Organisation, user: User, role: Role = Role.MEMBER) -> Membership:
@@ -161,19 +178,26 @@ def change_role(actor: User, member: Membership, role: Role) -> None:
     if member.role == role:
         return
     if member.role == Role.COORDINATOR and _coordinator_count(member.organisation) <= 1:
-        raise OrgError(_("An organisation needs at least one coordinator. "
-                         "Make someone else coordinator first."))
+        raise OrgError(
+            _(
+                "An organisation needs at least one coordinator. "
+                "Make someone else coordinator first."
+            )
+        )
     member.role = role
-    audit.record(actor, "member.role", org=member.organisation, target=member.user,
-                 role=role.value)
+    audit.record(actor, "member.role", org=member.organisation, target=member.user, role=role.value)
     db.session.commit()
 
 
 def remove_member(actor: User, member: Membership) -> None:
     """Remove someone from an organisation and cut their live connections at once."""
     if member.role == Role.COORDINATOR and _coordinator_count(member.organisation) <= 1:
-        raise OrgError(_("An organisation needs at least one coordinator. "
-                         "Make someone else coordinator first."))
+        raise OrgError(
+            _(
+                "An organisation needs at least one coordinator. "
+                "Make someone else coordinator first."
+            )
+        )
     org, user = member.organisation, member.user
     db.session.delete(member)
     audit.record(actor, "member.remove", org=org, target=user)
@@ -188,8 +212,9 @@ def leave(user: User, org: Organisation) -> None:
     if member is None:
         return
     if member.role == Role.COORDINATOR and _coordinator_count(org) <= 1:
-        raise OrgError(_("You are the only coordinator. Make someone else coordinator "
-                         "before you leave."))
+        raise OrgError(
+            _("You are the only coordinator. Make someone else coordinator before you leave.")
+        )
     db.session.delete(member)
     db.session.commit()
     disconnect_user(user.id)
@@ -203,8 +228,11 @@ def create_invitation(actor: User, org: Organisation, note: str = "") -> tuple[I
     token = secrets.token_urlsafe(24)
     days = current_app.config["INVITATION_DAYS"]
     invitation = Invitation(
-        organisation_id=org.id, token_hash=token_digest(token), note=note.strip()[:120],
-        created_by_id=actor.id, expires_at=utcnow() + timedelta(days=days),
+        organisation_id=org.id,
+        token_hash=token_digest(token),
+        note=note.strip()[:120],
+        created_by_id=actor.id,
+        expires_at=utcnow() + timedelta(days=days),
     )
     db.session.add(invitation)
     db.session.flush()
@@ -217,14 +245,16 @@ def revoke_invitation(actor: User, invitation: Invitation) -> None:
     if invitation.revoked_at or invitation.used_at:
         return
     invitation.revoked_at = utcnow()
-    audit.record(actor, "invitation.revoke", org=invitation.organisation,
-                 invitation=invitation.id)
+    audit.record(actor, "invitation.revoke", org=invitation.organisation, invitation=invitation.id)
     db.session.commit()
 
 
 def invitation_is_open(invitation: Invitation) -> bool:
-    return (invitation.used_at is None and invitation.revoked_at is None
-            and invitation.expires_at > utcnow())
+    return (
+        invitation.used_at is None
+        and invitation.revoked_at is None
+        and invitation.expires_at > utcnow()
+    )
 
 
 def find_open_invitation(token: str) -> Invitation | None:
@@ -241,8 +271,12 @@ def accept_invitation(user: User, token: str) -> Organisation:
     """Join through an invitation link; the link then stops working."""
     invitation = find_open_invitation(token)
     if invitation is None:
-        raise OrgError(_("This invitation has expired, was withdrawn or has already been "
-                         "used. Ask the coordinator for a new link."))
+        raise OrgError(
+            _(
+                "This invitation has expired, was withdrawn or has already been "
+                "used. Ask the coordinator for a new link."
+            )
+        )
     invitation.used_at = utcnow()
     invitation.used_by_id = user.id
     _add_member(invitation.organisation, user)
@@ -255,8 +289,11 @@ def accept_invitation(user: User, token: str) -> Organisation:
 
 
 def pending_request(user: User, org: Organisation) -> JoinRequest | None:
-    return db.session.scalar(select(JoinRequest).filter_by(
-        user_id=user.id, organisation_id=org.id, status=RequestStatus.PENDING))
+    return db.session.scalar(
+        select(JoinRequest).filter_by(
+            user_id=user.id, organisation_id=org.id, status=RequestStatus.PENDING
+        )
+    )
 
 
 def request_to_join(user: User, org: Organisation, message: str) -> JoinRequest:
@@ -284,11 +321,17 @@ def decide_join_request(actor: User, join: JoinRequest, approve: bool) -> None:
     join.decided_by_id = actor.id
     if approve:
         _add_member(join.organisation, join.user)
-    audit.record(actor, "join.approve" if approve else "join.reject",
-                 org=join.organisation, target=join.user)
+    audit.record(
+        actor, "join.approve" if approve else "join.reject", org=join.organisation, target=join.user
+    )
     db.session.commit()
     if approve:
-        _notify(join.user, _l("You are now a member"),
-                _l("Hello,\n\nYou are now a member of %(org)s on Caravana.\n\n%(link)s",
-                   org=join.organisation.name,
-                   link=url_for("orgs.show", slug=join.organisation.slug, _external=True)))
+        _notify(
+            join.user,
+            _l("You are now a member"),
+            _l(
+                "Hello,\n\nYou are now a member of %(org)s on Caravana.\n\n%(link)s",
+                org=join.organisation.name,
+                link=url_for("orgs.show", slug=join.organisation.slug, _external=True),
+            ),
+        )

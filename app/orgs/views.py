@@ -36,17 +36,24 @@ def directory():
     """The public directory of approved organisations, with filters."""
     form = DirectoryFilterForm(request.args)
     form.validate()
-    filters = {name: (form[name].data or "").strip() for name in
-               ("q", "country", "region", "language")}
+    filters = {
+        name: (form[name].data or "").strip() for name in ("q", "country", "region", "language")
+    }
     facets = queries.directory_facets(filters["country"])
-    form.country.choices = choices([("", _("All countries"))] + sorted(
-        ((c, country_name(c)) for c in facets["countries"]), key=lambda p: p[1]))
+    form.country.choices = choices(
+        [("", _("All countries"))]
+        + sorted(((c, country_name(c)) for c in facets["countries"]), key=lambda p: p[1])
+    )
     form.region.choices = choices([("", _("All regions"))] + [(r, r) for r in facets["regions"]])
     languages = [code for code in ORG_LANGUAGES if code in facets["languages"]]
-    form.language.choices = choices([("", _("All languages"))] + [
-        (code, language_name(code)) for code in languages])
-    page = db.paginate(queries.directory_query(**filters),
-                       per_page=current_app.config["ORGS_PER_PAGE"], error_out=False)
+    form.language.choices = choices(
+        [("", _("All languages"))] + [(code, language_name(code)) for code in languages]
+    )
+    page = db.paginate(
+        queries.directory_query(**filters),
+        per_page=current_app.config["ORGS_PER_PAGE"],
+        error_out=False,
+    )
     return render_template("orgs/directory.html", form=form, page=page, filters=filters)
 
 
@@ -60,8 +67,13 @@ def new():
         form.languages.data = [str(current_user.locale or "es")]
     if form.validate_on_submit():
         org = services.request_organisation(current_user, form.profile())
-        flash(_("Thank you. Your request is waiting for an administrator. "
-                "We will write to you when it is approved."), "success")
+        flash(
+            _(
+                "Thank you. Your request is waiting for an administrator. "
+                "We will write to you when it is approved."
+            ),
+            "success",
+        )
         return redirect(url_for("orgs.show", slug=org.slug))
     return render_template("orgs/edit.html", form=form, org=None)
 
@@ -72,8 +84,13 @@ def show(slug: str):
     pending = None
     if current_user.is_authenticated:
         pending = services.pending_request(current_user, org)
-    return render_template("orgs/show.html", org=org, pending=pending,
-                           join_form=JoinRequestForm(), confirm=ConfirmForm())
+    return render_template(
+        "orgs/show.html",
+        org=org,
+        pending=pending,
+        join_form=JoinRequestForm(),
+        confirm=ConfirmForm(),
+    )
 
 
 @bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])
@@ -99,8 +116,10 @@ def join(slug: str):
     form = JoinRequestForm()
     if form.validate_on_submit():
         services.request_to_join(current_user, org, form.message.data or "")
-        flash(_("Your request is sent. A coordinator of %(org)s will answer it.", org=org.name),
-              "success")
+        flash(
+            _("Your request is sent. A coordinator of %(org)s will answer it.", org=org.name),
+            "success",
+        )
     else:
         flash(_("Your message is too long. Please shorten it."), "error")
     return redirect(url_for("orgs.show", slug=org.slug))
@@ -127,8 +146,14 @@ def members(slug: str):
     """The member list: only for the organisation's own members."""
     org = queries.get_org_or_404(slug, current_user)
     require(can_view_members(current_user, org))
-    return render_template("orgs/members.html", org=org, members=queries.members_of(org),
-                           role_form=RoleForm(), confirm=ConfirmForm(), Role=Role)
+    return render_template(
+        "orgs/members.html",
+        org=org,
+        members=queries.members_of(org),
+        role_form=RoleForm(),
+        confirm=ConfirmForm(),
+        Role=Role,
+    )
 
 
 @bp.post("/organisations/<slug>/members/<int:membership_id>/role")
@@ -144,8 +169,7 @@ def change_role(slug: str, membership_id: int):
         except services.OrgError as error:
             flash(str(error), "error")
         else:
-            flash(_("The role of %(name)s is changed.", name=member.user.display_name),
-                  "success")
+            flash(_("The role of %(name)s is changed.", name=member.user.display_name), "success")
     return redirect(url_for("orgs.members", slug=org.slug))
 
 
@@ -173,8 +197,9 @@ def remove_member(slug: str, membership_id: int):
 def join_requests(slug: str):
     org = queries.get_org_or_404(slug, current_user)
     require(can_manage_members(current_user, org))
-    return render_template("orgs/requests.html", org=org,
-                           requests=queries.pending_requests(org), confirm=ConfirmForm())
+    return render_template(
+        "orgs/requests.html", org=org, requests=queries.pending_requests(org), confirm=ConfirmForm()
+    )
 
 
 @bp.post("/organisations/<slug>/requests/<int:request_id>/<any(approve, reject):decision>")
@@ -186,8 +211,7 @@ def decide_request(slug: str, request_id: int, decision: str):
     if ConfirmForm().validate_on_submit():
         services.decide_join_request(current_user, join_request, decision == "approve")
         if decision == "approve":
-            flash(_("%(name)s is now a member.", name=join_request.user.display_name),
-                  "success")
+            flash(_("%(name)s is now a member.", name=join_request.user.display_name), "success")
         else:
             flash(_("The request is declined."), "info")
     return redirect(url_for("orgs.join_requests", slug=org.slug))
@@ -205,9 +229,15 @@ def invitations(slug: str):
         _invitation, token = services.create_invitation(current_user, org, form.note.data or "")
         new_link = url_for("orgs.accept_invitation", token=token, _external=True)
         form = InvitationForm(formdata=None)
-    return render_template("orgs/invitations.html", org=org, form=form, new_link=new_link,
-                           invitations=queries.invitations_of(org), confirm=ConfirmForm(),
-                           is_open=services.invitation_is_open)
+    return render_template(
+        "orgs/invitations.html",
+        org=org,
+        form=form,
+        new_link=new_link,
+        invitations=queries.invitations_of(org),
+        confirm=ConfirmForm(),
+        is_open=services.invitation_is_open,
+    )
 
 
 @bp.post("/organisations/<slug>/invitations/<int:invitation_id>/revoke")
@@ -230,8 +260,7 @@ def accept_invitation(token: str):
         return render_template("orgs/invitation_closed.html"), 404
     org = invitation.organisation
     if not current_user.is_authenticated:
-        return render_template("orgs/invitation.html", org=org, confirm=ConfirmForm(),
-                               token=token)
+        return render_template("orgs/invitation.html", org=org, confirm=ConfirmForm(), token=token)
     if not can_accept_invitation(current_user, org):
         flash(_("You are already a member of %(org)s.", org=org.name), "info")
         return redirect(url_for("orgs.show", slug=org.slug))
