@@ -7,7 +7,7 @@ export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup translations extract-messages update-catalogues lint bench clean
+.PHONY: run test test-postgres setup translations extract-messages update-catalogues lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest --cov=app --cov-report=term $(PYTEST_ARGS)
+
+## The same suite against PostgreSQL (TEST_DATABASE_URL must name a scratch database).
+test-postgres: setup
+	test -n "$(TEST_DATABASE_URL)" || (echo "set TEST_DATABASE_URL=postgresql+psycopg://..." && false)
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench

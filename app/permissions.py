@@ -1,19 +1,17 @@
 """The one permission policy: every view, socket event and query asks these predicates.
 
 Each ``can_*`` function answers one question for one person and one resource. Views call
-``require(can_x(user, obj))``; socket handlers use ``socket_require``; queries that list
-things use the ``visible_*`` filters so that lists and detail pages never disagree.
+``require(can_x(user, obj))`` (or ``require_or_404`` where existence must stay hidden); socket
+handlers ask the same predicates (``connect`` asks ``can_use_account``). A later feature adds
+its predicates here, beside these, never in its own views.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import ColumnElement, or_, true
 
 from app.extensions import db, login_manager
 from app.models import Membership, Organisation, OrgStatus, Role, User
@@ -118,16 +116,6 @@ def can_leave(user: Any, org: Organisation) -> bool:
     return is_member(user, org)
 
 
-def visible_orgs_clause(user: Any) -> ColumnElement[bool]:
-    """SQL condition matching the organisations user may see (same rule as can_view_org)."""
-    if is_admin(user):
-        return true()
-    approved = Organisation.status == OrgStatus.APPROVED
-    if _signed_in(user):
-        return or_(approved, Organisation.requested_by_id == user.id)
-    return approved
-
-
 # --- enforcement ----------------------------------------------------------------------------
 
 
@@ -144,18 +132,3 @@ def require_or_404(allowed: bool) -> None:
     """Stop the request with 404, so that the resource's existence is not revealed."""
     if not allowed:
         abort(404)
-
-
-def socket_authenticated(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Socket handler decorator: refuse events from anyone not signed in and active."""
-
-    @functools.wraps(handler)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not _signed_in(current_user):
-            from flask_socketio import disconnect
-
-            disconnect()
-            return {"ok": False, "error": "unauthorised"}
-        return handler(*args, **kwargs)
-
-    return wrapped

@@ -448,7 +448,7 @@ def test_sample_in_coordinator_pages(world, client, sample):
             failures,
             f"invitations from {start}",
             html,
-            [sample[i] for i in batch] + [people[i][1] for i in batch if i % 2],
+            [_fit(note, sample[i]) for i in batch] + [people[i][1] for i in batch if i % 2],
         )
     _add_members(org_id, [user_id for user_id, _ in people])  # coordinator view: role forms
     _check(
