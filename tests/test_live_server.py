@@ -71,10 +71,11 @@ def server(tmp_path_factory):
 
 def _signed_in_cookie(base: str, email: str) -> str:
     session = requests.Session()
-    html = session.get(base + "/account/login").text
+    html = session.get(base + "/account/login", timeout=10).text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
     response = session.post(
         base + "/account/login",
+        timeout=10,
         allow_redirects=False,
         data={"email": email, "password": "caravana-demo-2026", "csrf_token": token},
     )
@@ -96,7 +97,7 @@ def _connects(base: str, headers: dict) -> bool:
 def test_demo_is_served_in_every_language(server):
     """The demo answers in all five languages, Arabic right to left."""
     for code in ("en", "es", "fr", "ar", "it"):
-        html = requests.get(f"{server}/organisations/", cookies={"lang": code}).text
+        html = requests.get(f"{server}/organisations/", cookies={"lang": code}, timeout=10).text
         assert f'lang="{code}" dir="{"rtl" if code == "ar" else "ltr"}"' in html
         assert "Comité de Familiares de Migrantes de El Progreso" in html
 
@@ -111,7 +112,9 @@ def test_websocket_refused_for_anonymous_and_foreign_origin(server):
     assert not _connects(server, {})
     cookie = _signed_in_cookie(server, "ana@caravana.example")
     handshake = f"{server}/socket.io/?EIO=4&transport=polling"
-    own = requests.get(handshake, headers={"Cookie": cookie, "Origin": server})
+    own = requests.get(handshake, headers={"Cookie": cookie, "Origin": server}, timeout=10)
     assert own.status_code == 200
-    foreign = requests.get(handshake, headers={"Cookie": cookie, "Origin": "https://evil.example"})
+    foreign = requests.get(
+        handshake, headers={"Cookie": cookie, "Origin": "https://evil.example"}, timeout=10
+    )
     assert foreign.status_code == 400
