@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,11 +78,14 @@ def compiled_catalogues():
                 write_mo(target, read_po(source))
 
 
-@pytest.fixture
-def app(tmp_path):
-    """A fresh application with an empty in-memory database."""
+@contextmanager
+def running_app(tmp_path: Path, **overrides):
+    """An application with its own empty database, inside an app context, torn down after."""
     app = create_app(
-        TestConfig, SEARCH_INDEX_DIR=str(tmp_path / "index"), UPLOAD_DIR=str(tmp_path / "uploads")
+        TestConfig,
+        SEARCH_INDEX_DIR=str(tmp_path / "index"),
+        UPLOAD_DIR=str(tmp_path / "uploads"),
+        **overrides,
     )
     app.test_client_class = FreshContextClient
     with app.app_context():
@@ -89,6 +93,13 @@ def app(tmp_path):
         yield app
         _db.session.remove()
         _db.drop_all()
+
+
+@pytest.fixture
+def app(tmp_path):
+    """A fresh application with an empty in-memory database."""
+    with running_app(tmp_path) as app:
+        yield app
 
 
 @pytest.fixture

@@ -8,12 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
-from app.config import TestConfig
-from app.extensions import db as _db
 from app.models import OutboxMail, PasswordResetToken, User, utcnow
 from tests import factories
-from tests.conftest import FreshContextClient, login_with_form, sign_in
+from tests.conftest import login_with_form, running_app, sign_in
 
 GOOD_PASSWORD = "a sunny walk to the sea"
 NEW_PASSWORD = "blue lanterns over the harbour"
@@ -194,19 +191,8 @@ def test_session_cookie_is_http_only_and_same_site_lax(client, db):
 @pytest.fixture
 def https_app(tmp_path):
     """An application configured as it runs behind HTTPS."""
-    app = create_app(
-        TestConfig,
-        SESSION_COOKIE_SECURE=True,
-        REMEMBER_COOKIE_SECURE=True,
-        SEARCH_INDEX_DIR=str(tmp_path / "index"),
-        UPLOAD_DIR=str(tmp_path / "up"),
-    )
-    app.test_client_class = FreshContextClient
-    with app.app_context():
-        _db.create_all()
+    with running_app(tmp_path, SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True) as app:
         yield app
-        _db.session.remove()
-        _db.drop_all()
 
 
 def test_cookies_are_secure_when_served_over_https(https_app):

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
-from app.config import TestConfig
 from app.extensions import db
 from app.security import safe_next
-from tests.conftest import FreshContextClient, csrf_token_from, sign_in
+from tests.conftest import csrf_token_from, running_app, sign_in
 from tests.factories import PASSWORD, make_user
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -49,15 +47,10 @@ def test_no_inline_script_or_style_in_pages(client, world):
 
 
 @pytest.fixture
-def csrf_app():
+def csrf_app(tmp_path):
     """An application with CSRF protection on, as in production."""
-    app = create_app(TestConfig, WTF_CSRF_ENABLED=True)
-    app.test_client_class = FreshContextClient
-    with app.app_context():
-        db.create_all()
+    with running_app(tmp_path, WTF_CSRF_ENABLED=True) as app:
         yield app
-        db.session.remove()
-        db.drop_all()
 
 
 def test_form_without_csrf_token_is_refused(csrf_app):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from app import create_app
-from app.config import TestConfig
 from app.extensions import db
 from app.models import LiveSocket, Membership
-from tests.conftest import FreshContextClient, sign_in
+from tests.conftest import running_app, sign_in
 from tests.conftest import socket_client as _socket
 from tests.factories import make_user
 
@@ -44,12 +42,9 @@ def test_foreign_origin_is_refused(app, client, world):
     assert own.is_connected()
 
 
-def test_allowed_origin_setting_admits_listed_origin():
+def test_allowed_origin_setting_admits_listed_origin(tmp_path):
     """An origin listed in SOCKETIO_ALLOWED_ORIGINS may connect; others still may not."""
-    other = create_app(TestConfig, SOCKETIO_ALLOWED_ORIGINS=["https://partner.example"])
-    other.test_client_class = FreshContextClient
-    with other.app_context():
-        db.create_all()
+    with running_app(tmp_path, SOCKETIO_ALLOWED_ORIGINS=["https://partner.example"]) as other:
         http = other.test_client()
         sign_in(http, make_user("Partner"))
         assert _socket(other, http, headers={"Origin": "https://partner.example"}).is_connected()

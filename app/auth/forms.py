@@ -20,6 +20,19 @@ def _zone_choices():
     return choices((z, z.replace("_", " ")) for z in all_timezones())
 
 
+def _email_field() -> EmailField:
+    """An e-mail field that must hold a well-formed address."""
+    return EmailField(
+        _l("E-mail address"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Please enter your e-mail address.")),
+            Email(_l("This does not look like an e-mail address."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+
+
 class StrongPassword:
     """Validator that applies the password rules of app.auth.passwords."""
 
@@ -59,15 +72,7 @@ class _ProfileFields(FlaskForm):
 
 
 class RegisterForm(_ProfileFields):
-    email = EmailField(
-        _l("E-mail address"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Please enter your e-mail address.")),
-            Email(_l("This does not look like an e-mail address."), check_deliverability=False),
-            Length(max=254),
-        ],
-    )
+    email = _email_field()
     password = PasswordField(
         _l("Password (at least 10 characters)"),
         validators=[
@@ -95,15 +100,7 @@ class LoginForm(FlaskForm):
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail address"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Please enter your e-mail address.")),
-            Email(_l("This does not look like an e-mail address."), check_deliverability=False),
-            Length(max=254),
-        ],
-    )
+    email = _email_field()
 
 
 class NewPasswordForm(FlaskForm):
