@@ -108,11 +108,20 @@ def test_unknown_browser_language_falls_back_to_english(client):
 
 
 def test_account_language_beats_cookie_and_browser(client):
-    """A signed-in person's own language setting wins over the switcher and the browser."""
+    """A signed-in person's own language setting wins over an old cookie and the browser."""
     sign_in(client, make_user(locale="ar"))
-    client.get("/language/it")
+    client.set_cookie("lang", "it")
     html = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in html
+
+
+def test_switching_language_while_signed_in_updates_the_account(client):
+    """A signed-in person who picks another language sees it at once and keeps it."""
+    user = make_user(locale="ar")
+    sign_in(client, user)
+    client.get("/language/es")
+    assert '<html lang="es"' in client.get("/").get_data(as_text=True)
+    assert user.locale == "es"
 
 
 def test_language_links_name_each_language_in_itself(client):
@@ -163,3 +172,29 @@ def test_times_are_shown_in_the_readers_zone(client, world, zone, shown):
     sign_in(client, world.coordinator)
     html = client.get(f"/organisations/{world.org.slug}/requests").get_data(as_text=True)
     assert shown in html
+
+
+def test_server_error_page_is_translated_and_calm(app, client):
+    """When something breaks, the reader gets a calm page in their language, not a trace."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken():
+        raise RuntimeError("database exploded")
+
+    app.add_url_rule("/broken", view_func=broken)
+    client.get("/language/es")
+    response = client.get("/broken")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert _expected("es", "Something went wrong on our side") in html
+    assert "database exploded" not in html
+
+
+def test_forbidden_page_is_translated(client, world):
+    """A refused page says why in the reader's language."""
+    world.outsider.locale = "it"
+    db.session.commit()
+    sign_in(client, world.outsider)
+    response = client.get(f"/organisations/{world.org.slug}/members")
+    assert response.status_code == 403
+    assert _expected("it", "You cannot see this page") in response.get_data(as_text=True)

@@ -194,3 +194,12 @@ def test_guessing_a_membership_id_of_another_organisation_is_404(client, world):
     response = client.post(f"/organisations/{world.org.slug}/members/{stranger.id}/remove")
     assert response.status_code == 404
     assert db.session.get(Membership, stranger.id) is not None
+
+
+def test_requests_for_new_organisations_are_rate_limited(client, world):
+    """One account cannot flood the approval queue with requests."""
+    sign_in(client, world.outsider)
+    form = {"name": "Flood", "country": "HN", "languages": ["es"]}
+    statuses = [client.post("/organisations/new", data=form).status_code for _ in range(11)]
+    assert statuses[:10] == [302] * 10
+    assert statuses[10] == 429

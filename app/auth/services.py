@@ -84,6 +84,13 @@ def update_profile(user: User, display_name: str, locale: str, timezone: str) ->
     db.session.commit()
 
 
+def set_locale(user: User, locale: str) -> None:
+    """Change only the interface language of an account (from the language switcher)."""
+    if user.locale != locale:
+        user.locale = locale
+        db.session.commit()
+
+
 def sign_out_everywhere(user: User) -> None:
     """Cut the user's live sockets (called on sign-out)."""
     disconnect_user(user.id)

@@ -8,6 +8,7 @@ from flask import current_app, jsonify, make_response, redirect, render_template
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
+from app.auth.services import set_locale
 from app.config import LANGUAGES
 from app.extensions import db
 from app.i18n import LANGUAGE_COOKIE
@@ -32,9 +33,12 @@ def index():
 
 @bp.get("/language/<code>")
 def set_language(code: str):
-    """Remember the chosen interface language in a cookie and go back."""
+    """Remember the chosen interface language (cookie, and account setting) and go back."""
     response = make_response(redirect(safe_next(request.args.get("next"))))
     if code in LANGUAGES:
+        if current_user.is_authenticated:
+            # The account's own setting wins over the cookie, so it must follow the switch.
+            set_locale(current_user, code)
         response.set_cookie(
             LANGUAGE_COOKIE,
             code,

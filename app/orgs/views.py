@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.formtools import choices
 from app.i18n import ORG_LANGUAGES, country_name, language_name
 from app.models import Role
@@ -59,6 +59,7 @@ def directory():
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @login_required
+@limiter.limit("10 per hour", methods=["POST"])
 def new():
     """Ask for a new organisation to be listed."""
     require(can_request_org(current_user))
@@ -110,6 +111,7 @@ def edit(slug: str):
 
 @bp.post("/organisations/<slug>/join")
 @login_required
+@limiter.limit("20 per hour")
 def join(slug: str):
     org = queries.get_org_or_404(slug, current_user)
     require(can_request_join(current_user, org))
@@ -219,6 +221,7 @@ def decide_request(slug: str, request_id: int, decision: str):
 
 @bp.route("/organisations/<slug>/invitations", methods=["GET", "POST"])
 @login_required
+@limiter.limit("60 per hour", methods=["POST"])
 def invitations(slug: str):
     """Coordinators create single-use invitation links and see or revoke earlier ones."""
     org = queries.get_org_or_404(slug, current_user)
