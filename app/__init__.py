@@ -71,11 +71,13 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.main import bp as main_bp
     from app.orgs import bp as orgs_bp
+    from app.rooms import bp as rooms_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(rooms_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -22,6 +22,12 @@ ACTION_LABELS = {
     "join.reject": _l("declined a request to join"),
     "member.role": _l("changed a member's role"),
     "member.remove": _l("removed a member"),
+    "room.create": _l("opened a discussion room"),
+    "room.archive": _l("archived a discussion room"),
+    "message.delete": _l("deleted a message as moderator"),
+    "member.mute": _l("muted a person in a room"),
+    "member.unmute": _l("let a muted person write again"),
+    "report.resolve": _l("closed a report about a message"),
 }
 
 

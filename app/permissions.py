@@ -14,7 +14,17 @@ from flask import abort
 from flask_login import current_user
 
 from app.extensions import db, login_manager
-from app.models import Membership, Organisation, OrgStatus, Role, User
+from app.models import (
+    Membership,
+    Message,
+    Organisation,
+    OrgStatus,
+    Role,
+    Room,
+    RoomMute,
+    RoomScope,
+    User,
+)
 
 
 def _signed_in(user: Any) -> bool:
@@ -114,6 +124,90 @@ def can_accept_invitation(user: Any, org: Organisation) -> bool:
 
 def can_leave(user: Any, org: Organisation) -> bool:
     return is_member(user, org)
+
+
+# --- rooms ------------------------------------------------------------------------------------
+
+
+def is_movement_member(user: Any) -> bool:
+    """A member of at least one approved organisation."""
+    if not _signed_in(user):
+        return False
+    return (
+        db.session.scalar(
+            db.select(Membership.id)
+            .join(Organisation)
+            .where(Membership.user_id == user.id, Organisation.status == OrgStatus.APPROVED)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def can_view_room(user: Any, room: Room) -> bool:
+    """Movement rooms: every member of an approved organisation, and admins. Organisation
+    rooms: that organisation's members. Campaign rooms: none until campaigns exist."""
+    if not _signed_in(user):
+        return False
+    if room.scope == RoomScope.MOVEMENT:
+        return is_admin(user) or is_movement_member(user)
+    if room.scope == RoomScope.ORGANISATION and room.organisation is not None:
+        return room.organisation.is_approved and is_member(user, room.organisation)
+    return False
+
+
+def is_muted(user: Any, room: Room) -> bool:
+    return _signed_in(user) and db.session.get(RoomMute, (room.id, user.id)) is not None
+
+
+def can_post(user: Any, room: Room) -> bool:
+    """Write in a room one can see, unless it is archived or one is muted there."""
+    return can_view_room(user, room) and not room.is_archived and not is_muted(user, room)
+
+
+def can_create_room(user: Any, scope: RoomScope, org: Organisation | None = None) -> bool:
+    """Admins open movement rooms; coordinators open rooms for their organisation."""
+    if scope == RoomScope.MOVEMENT:
+        return is_admin(user)
+    if scope == RoomScope.ORGANISATION and org is not None:
+        return org.is_approved and is_coordinator(user, org)
+    return False
+
+
+def can_moderate_room(user: Any, room: Room) -> bool:
+    """Admins moderate movement rooms; an organisation's coordinators moderate its rooms."""
+    if room.scope == RoomScope.MOVEMENT:
+        return is_admin(user)
+    if room.scope == RoomScope.ORGANISATION and room.organisation is not None:
+        return can_view_room(user, room) and is_coordinator(user, room.organisation)
+    return False
+
+
+def can_edit_message(user: Any, message: Message) -> bool:
+    """Authors edit their own messages while they may still post in the room."""
+    return (
+        _signed_in(user)
+        and message.author_id == user.id
+        and not message.is_deleted
+        and can_post(user, message.room)
+    )
+
+
+def can_delete_message(user: Any, message: Message) -> bool:
+    """Authors delete their own messages; moderators delete any in their rooms."""
+    if message.is_deleted:
+        return False
+    own = _signed_in(user) and message.author_id == user.id and can_view_room(user, message.room)
+    return own or can_moderate_room(user, message.room)
+
+
+def can_report_message(user: Any, message: Message) -> bool:
+    """Anyone who can see a message, other than its author, may report it."""
+    return (
+        can_view_room(user, message.room)
+        and not message.is_deleted
+        and message.author_id != user.id
+    )
 
 
 # --- enforcement ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request
@@ -36,6 +37,10 @@ def origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:
 
 _allowed_origins: set[str] = set()
 
+# Features add what a connection joins or leaves behind (e.g. rooms: channels, presence).
+CONNECT_HOOKS: list[Callable[[Any], None]] = []
+DISCONNECT_HOOKS: list[Callable[[str], None]] = []
+
 
 def on_connect(auth: Any = None) -> None:
     """Refuse foreign origins and anonymous or suspended users; remember the connection."""
@@ -48,9 +53,13 @@ def on_connect(auth: Any = None) -> None:
     join_room(user_room(current_user.id))
     db.session.add(LiveSocket(sid=request.sid, user_id=current_user.id, connected_at=utcnow()))
     db.session.commit()
+    for hook in CONNECT_HOOKS:
+        hook(current_user)
 
 
 def on_disconnect(*_: Any) -> None:
+    for hook in DISCONNECT_HOOKS:
+        hook(request.sid)
     db.session.execute(delete(LiveSocket).where(LiveSocket.sid == request.sid))
     db.session.commit()
 

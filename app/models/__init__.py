@@ -13,6 +13,17 @@ from app.models.orgs import (
     RequestStatus,
     Role,
 )
+from app.models.rooms import (
+    Mention,
+    Message,
+    MessageReport,
+    MessageRevision,
+    ReadMarker,
+    Room,
+    RoomMute,
+    RoomPresence,
+    RoomScope,
+)
 from app.models.users import LiveSocket, PasswordResetToken, User
 
 __all__ = [
@@ -21,6 +32,15 @@ __all__ = [
     "Invitation",
     "JoinRequest",
     "LiveSocket",
+    "Mention",
+    "Message",
+    "MessageReport",
+    "MessageRevision",
+    "ReadMarker",
+    "Room",
+    "RoomMute",
+    "RoomPresence",
+    "RoomScope",
     "Membership",
     "Organisation",
     "OrganisationLanguage",

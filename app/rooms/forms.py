@@ -1,0 +1,30 @@
+"""Forms of the rooms pages (the JavaScript client sends the same fields over sockets)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField(
+        _l("Your message"),
+        description=_l("You can use Markdown. Name someone with @ and their first name."),
+        validators=[DataRequired(_l("Please write a message first."))],
+    )
+    # Generated with the page, so a form sent twice (double tap, resend) is stored once.
+    client_id = HiddenField()
+
+
+class RoomForm(FlaskForm):
+    name = StringField(
+        _l("Name of the room"),
+        validators=[DataRequired(_l("Please enter a name.")), Length(max=80)],
+    )
+    description = TextAreaField(_l("What is this room for? (optional)"), [Length(max=500)])
+
+
+class ReportForm(FlaskForm):
+    reason = TextAreaField(_l("Why should a moderator look at this? (optional)"), [Length(max=500)])
