@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app import i18n, realtime, security
 from app.config import Config
-from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from app.models import User
 
 
@@ -42,6 +42,7 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    compress.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

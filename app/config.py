@@ -71,6 +71,13 @@ class Config:
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
     PREFERRED_URL_SCHEME = "https" if SESSION_COOKIE_SECURE else "http"
 
+    COMPRESS_ALGORITHM = ["br", "gzip", "deflate"]
+    # Static files are streamed, and Flask-Compress streams only these (browsers on plain
+    # HTTP, as on a closed network, offer gzip and deflate, so deflate it is).
+    COMPRESS_ALGORITHM_STREAMING = ["br", "deflate"]
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "application/javascript", "text/javascript",
+                          "application/json", "image/svg+xml", "text/calendar"]
+
     WTF_CSRF_TIME_LIMIT = None  # a slow phone may keep a form open for hours
 
     BABEL_DEFAULT_LOCALE = "en"

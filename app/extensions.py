@@ -1,6 +1,7 @@
 """Flask extensions, created unbound and attached in create_app()."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
@@ -18,6 +19,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 socketio = SocketIO()
+# Slow, metered phones: pages, CSS and scripts travel compressed.
+compress = Compress()
 
 
 def user_or_address() -> str:

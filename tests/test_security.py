@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import re
+import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -172,15 +174,43 @@ def test_pages_load_nothing_from_outside(app, world):
     assert "@import" not in css
 
 
+BROWSER_ENCODINGS = {"Accept-Encoding": "gzip, deflate"}  # what a phone offers over plain HTTP
+
+
+def _decoded(response) -> bytes:
+    encoding = response.headers.get("Content-Encoding")
+    data = response.get_data()
+    if encoding == "gzip":
+        return gzip.decompress(data)
+    if encoding == "deflate":
+        return zlib.decompress(data)
+    return data
+
+
+def page_weight(client, url: str) -> int:
+    """Bytes a phone downloads for a page and the CSS and scripts it loads (compressed)."""
+    page = client.get(url, headers=BROWSER_ENCODINGS)
+    parser = _Resources()
+    parser.feed(_decoded(page).decode())
+    return len(page.get_data()) + sum(
+        len(client.get(address, headers=BROWSER_ENCODINGS).get_data())
+        for address in parser.loads
+    )
+
+
 def test_every_page_is_within_the_weight_budget(app, world):
     """Each page, with the CSS and scripts it loads, stays under 60 KB for slow phones."""
     for url in _page_urls(world):
-        client = _client_for(app, world, url)
-        html = client.get(url).get_data()
-        parser = _Resources()
-        parser.feed(html.decode())
-        total = len(html) + sum(len(client.get(address).get_data()) for address in parser.loads)
+        total = page_weight(_client_for(app, world, url), url)
         assert total <= PAGE_BUDGET, f"{url} weighs {total} bytes"
+
+
+def test_pages_travel_compressed(client):
+    """Pages and the stylesheet are sent compressed to phones that accept it."""
+    for url in ["/organisations/", "/static/css/caravana.css"]:
+        response = client.get(url, headers=BROWSER_ENCODINGS)
+        assert response.headers["Content-Encoding"] in {"gzip", "deflate"}
+        assert len(_decoded(response)) > 2 * len(response.get_data())
 
 
 def test_guessing_a_membership_id_of_another_organisation_is_404(client, world):
