@@ -75,8 +75,15 @@ class Config:
     # Static files are streamed, and Flask-Compress streams only these (browsers on plain
     # HTTP, as on a closed network, offer gzip and deflate, so deflate it is).
     COMPRESS_ALGORITHM_STREAMING = ["br", "deflate"]
-    COMPRESS_MIMETYPES = ["text/html", "text/css", "application/javascript", "text/javascript",
-                          "application/json", "image/svg+xml", "text/calendar"]
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "application/javascript",
+        "text/javascript",
+        "application/json",
+        "image/svg+xml",
+        "text/calendar",
+    ]
 
     WTF_CSRF_TIME_LIMIT = None  # a slow phone may keep a form open for hours
 

@@ -315,7 +315,13 @@ def seed_large(world: DemoWorld) -> None:
     world.accounts.append(("3000 benchmark users", "bench-N-M@caravana.example", "es", "UTC"))
 
 
-SEEDERS: list[Callable[[DemoWorld], None]] = [seed_organisations]
+def _seed_rooms(world: DemoWorld) -> None:
+    from app.rooms.demo import seed_rooms
+
+    seed_rooms(world)
+
+
+SEEDERS: list[Callable[[DemoWorld], None]] = [seed_organisations, _seed_rooms]
 
 
 def seed(scale: str = "small") -> list[tuple[str, str, str, str]]:

@@ -37,6 +37,12 @@ def test_seed_demo_builds_a_living_movement(app, client):
         )
         == 10
     )
+    # Conversations in several languages wait in the rooms.
+    from app.models import Message, Room
+
+    assert db.session.scalar(select(func.count()).select_from(Room)) >= 4
+    bodies = " ".join(db.session.scalars(select(Message.body)))
+    assert all(word in bodies for word in ("Buenos", "Bonjour", "Palermo", "صفاقس"))
     # The printed credentials work.
     response = login_with_form(client, "rosa@caravana.example", "caravana-demo-2026")
     assert response.status_code == 302

@@ -193,8 +193,7 @@ def page_weight(client, url: str) -> int:
     parser = _Resources()
     parser.feed(_decoded(page).decode())
     return len(page.get_data()) + sum(
-        len(client.get(address, headers=BROWSER_ENCODINGS).get_data())
-        for address in parser.loads
+        len(client.get(address, headers=BROWSER_ENCODINGS).get_data()) for address in parser.loads
     )
 
 
