@@ -121,6 +121,8 @@ def on_join(user: User, data: dict) -> dict:
         "read_seq": services.read_marker(user, room),
         "can_post": can_post(user, room),
         "messages": [services.serialise(m) for m in messages],
+        # After a long absence the gap may exceed one answer: the client goes on with "sync".
+        "complete": after is None or not messages or messages[-1].seq == room.last_seq,
     }
 
 
