@@ -27,7 +27,7 @@ extract-messages: $(STAMP)
 		--project Caravana --copyright-holder "Caravana contributors" -o app/translations/messages.pot .
 
 update-catalogues: extract-messages
-	$(BIN)/pybabel update -N --no-location -i app/translations/messages.pot -d app/translations
+	$(BIN)/pybabel update -N --ignore-obsolete -i app/translations/messages.pot -d app/translations
 	$(BIN)/python scripts/fill_english_catalogue.py
 
 run: setup
