@@ -8,6 +8,7 @@ its predicates here, beside these, never in its own views.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort
@@ -183,31 +184,50 @@ def can_moderate_room(user: Any, room: Room) -> bool:
     return False
 
 
-def can_edit_message(user: Any, message: Message) -> bool:
-    """Authors edit their own messages while they may still post in the room."""
-    return (
-        _signed_in(user)
-        and message.author_id == user.id
-        and not message.is_deleted
-        and can_post(user, message.room)
+@dataclass(frozen=True)
+class RoomRights:
+    """What one person may do in one room, worked out once (a page shows many messages)."""
+
+    user_id: int | None
+    view: bool
+    post: bool
+    moderate: bool
+
+    def edit(self, message: Message) -> bool:
+        """Authors edit their own messages while they may still post in the room."""
+        return self.post and message.author_id == self.user_id and not message.is_deleted
+
+    def delete(self, message: Message) -> bool:
+        """Authors delete their own messages; moderators delete any in their rooms."""
+        if message.is_deleted or not self.view:
+            return False
+        return self.moderate or message.author_id == self.user_id
+
+    def report(self, message: Message) -> bool:
+        """Anyone who can see a message, other than its author, may report it."""
+        return self.view and not message.is_deleted and message.author_id != self.user_id
+
+
+def room_rights(user: Any, room: Room) -> RoomRights:
+    view = can_view_room(user, room)
+    return RoomRights(
+        user_id=user.id if _signed_in(user) else None,
+        view=view,
+        post=view and can_post(user, room),
+        moderate=view and can_moderate_room(user, room),
     )
+
+
+def can_edit_message(user: Any, message: Message) -> bool:
+    return room_rights(user, message.room).edit(message)
 
 
 def can_delete_message(user: Any, message: Message) -> bool:
-    """Authors delete their own messages; moderators delete any in their rooms."""
-    if message.is_deleted:
-        return False
-    own = _signed_in(user) and message.author_id == user.id and can_view_room(user, message.room)
-    return own or can_moderate_room(user, message.room)
+    return room_rights(user, message.room).delete(message)
 
 
 def can_report_message(user: Any, message: Message) -> bool:
-    """Anyone who can see a message, other than its author, may report it."""
-    return (
-        can_view_room(user, message.room)
-        and not message.is_deleted
-        and message.author_id != user.id
-    )
+    return room_rights(user, message.room).report(message)
 
 
 # --- enforcement ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.models import Invitation, JoinRequest, Membership, utcnow
+from app.models import Invitation, JoinRequest, Membership, Room, RoomScope, utcnow
 from tests.conftest import World, sign_in
 from tests.factories import make_user
 
@@ -33,6 +33,14 @@ def _invitation_id(w: World) -> int:
     return invitation.id
 
 
+def _room_id(w: World, scope: RoomScope) -> int:
+    org_id = w.org.id if scope == RoomScope.ORGANISATION else None
+    room = Room(name=f"{scope.value} room", scope=scope, organisation_id=org_id)
+    db.session.add(room)
+    db.session.commit()
+    return room.id
+
+
 def _join_request_id(w: World) -> int:
     join = JoinRequest(organisation_id=w.org.id, user_id=make_user("Applicant").id)
     db.session.add(join)
@@ -40,7 +48,7 @@ def _join_request_id(w: World) -> int:
     return join.id
 
 
-# (method, path template, form data, {role: expected}) -- the whole policy of issue 2.
+# (method, path template, form data, {role: expected}) -- the whole policy of issues 2 and 3.
 MATRIX = [
     ("GET", "/", {}, dict.fromkeys(ROLES, 200)),
     ("GET", "/healthz", {}, dict.fromkeys(ROLES, 200)),
@@ -178,6 +186,74 @@ MATRIX = [
         {},
         {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 302},
     ),
+    # Discussion rooms (issue 3): an organisation room is hidden (404) from everyone outside
+    # the organisation, admins included; a movement room is for members and admins.
+    (
+        "GET",
+        "/rooms/",
+        {},
+        {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200},
+    ),
+    (
+        "GET",
+        "/rooms/{org_room}",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 200, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "POST",
+        "/rooms/{org_room}/messages",
+        {"body": "Hello", "client_id": "matrix-client-1"},
+        {"anonymous": LOGIN, "outsider": 404, "member": 302, "coordinator": 302, "admin": 404},
+    ),
+    (
+        "GET",
+        "/rooms/{org_room}/moderation",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 403, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "POST",
+        "/rooms/{org_room}/archive",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 403, "coordinator": 302, "admin": 404},
+    ),
+    (
+        "GET",
+        "/rooms/new?org={org}",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "GET",
+        "/rooms/new",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 200},
+    ),
+    (
+        "GET",
+        "/rooms/mentions",
+        {},
+        {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200},
+    ),
+    (
+        "GET",
+        "/rooms/{movement_room}",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 200, "coordinator": 200, "admin": 200},
+    ),
+    (
+        "POST",
+        "/rooms/{movement_room}/messages",
+        {"body": "Hello", "client_id": "matrix-client-1"},
+        {"anonymous": LOGIN, "outsider": 404, "member": 302, "coordinator": 302, "admin": 302},
+    ),
+    (
+        "GET",
+        "/rooms/{movement_room}/moderation",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 403, "coordinator": 403, "admin": 200},
+    ),
 ]
 
 CASES = [
@@ -200,6 +276,10 @@ def _fill(path: str, w: World) -> str:
         values["invitation_id"] = _invitation_id(w)
     if "{request_id}" in path:
         values["request_id"] = _join_request_id(w)
+    if "{org_room}" in path:
+        values["org_room"] = _room_id(w, RoomScope.ORGANISATION)
+    if "{movement_room}" in path:
+        values["movement_room"] = _room_id(w, RoomScope.MOVEMENT)
     return path.format(**values)
 
 

@@ -45,10 +45,10 @@ def event(name: str) -> Callable:
 
     def register(handler: Callable[[User, dict], dict]) -> Callable:
         @functools.wraps(handler)
-        def wrapped(data: Any = None) -> dict[str, Any]:
+        def wrapped(data: Any = None, *extra: Any) -> dict[str, Any]:
             if not can_use_account(current_user):
                 return _fail("unauthorised", _("Please sign in again."))
-            if not isinstance(data, dict):
+            if extra or not isinstance(data, dict):
                 return _fail("bad_request", _("Something in the request was not right"))
             try:
                 return {"ok": True, **handler(current_user, data)}
@@ -105,15 +105,17 @@ def on_join(user: User, data: dict) -> dict:
     room = _room(user, data)
     if is_muted(user, room):
         raise RoomError("muted", _("A moderator has muted you in this room."))
+    after = data.get("after_seq")
+    # Validate everything before following the room: a refused join must not subscribe.
+    after_seq = None if after is None else _int(data, "after_seq")
     join_room(services.stream(room))
     if db.session.get(RoomPresence, (request.sid, room.id)) is None:
         db.session.add(RoomPresence(sid=request.sid, room_id=room.id, user_id=user.id))
         db.session.commit()
-    after = data.get("after_seq")
-    if after is None:
+    if after_seq is None:
         messages = services.latest_messages(room)
     else:
-        messages = services.messages_after(room, _int(data, "after_seq"))
+        messages = services.messages_after(room, after_seq)
     _announce_presence(room.id)
     return {
         "room_id": room.id,

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from limits import parse
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -30,6 +30,7 @@ from app.models import (
     ReadMarker,
     Room,
     RoomMute,
+    RoomPresence,
     RoomScope,
     User,
     utcnow,
@@ -181,8 +182,6 @@ def mentions_of(user: User, limit: int = 100) -> list[Message]:
 
 def present_names(room: Room) -> list[str]:
     """Display names of the people who have the room open now."""
-    from app.models import RoomPresence
-
     return list(
         db.session.scalars(
             select(User.display_name)
@@ -280,7 +279,8 @@ def post_message(author: User, room: Room, body: Any, client_id: Any) -> tuple[M
     return message, True
 
 
-MENTION = re.compile(r"@\*\*([^*\n]{1,80})\*\*|@([\w.-]{2,40})", re.UNICODE)
+# @**Full Name**, or @Firstname (a trailing full stop or dash belongs to the sentence).
+MENTION = re.compile(r"@\*\*([^*\n]{1,80})\*\*|@(\w[\w.-]{0,38}\w)", re.UNICODE)
 
 
 def _audience(room: Room):
@@ -288,7 +288,8 @@ def _audience(room: Room):
     members = select(Membership.user_id).join(Organisation)
     if room.scope == RoomScope.ORGANISATION:
         return members.where(Membership.organisation_id == room.organisation_id)
-    return members.where(Organisation.status == OrgStatus.APPROVED)
+    admins = select(User.id).where(User.is_admin, User.suspended_at.is_(None))
+    return members.where(Organisation.status == OrgStatus.APPROVED).union(admins)
 
 
 def _record_mentions(room: Room, message: Message) -> None:
@@ -323,6 +324,8 @@ def edit_message(actor: User, message: Message, body: Any) -> Message:
     db.session.add(MessageRevision(message_id=message.id, body=message.body))
     message.body = text
     message.edited_at = utcnow()
+    db.session.execute(delete(Mention).where(Mention.message_id == message.id))
+    _record_mentions(message.room, message)
     db.session.commit()
     socketio.emit("message_updated", serialise(message), to=stream(message.room_id))
     return message
@@ -448,8 +451,14 @@ def mute(actor: User, room: Room, user: User) -> None:
     db.session.add(RoomMute(room_id=room.id, user_id=user.id, muted_by_id=actor.id))
     audit.record(actor, "member.mute", org=room.organisation, target=user, room=room.name)
     db.session.commit()
-    for sid in db.session.scalars(select(LiveSocket.sid).where(LiveSocket.user_id == user.id)):
+    sids = db.session.scalars(select(LiveSocket.sid).where(LiveSocket.user_id == user.id)).all()
+    for sid in sids:
         socketio.server.leave_room(sid, stream(room), namespace="/")
+    db.session.execute(
+        delete(RoomPresence).where(RoomPresence.room_id == room.id, RoomPresence.user_id == user.id)
+    )
+    db.session.commit()
+    socketio.emit("presence", {"room_id": room.id, "names": present_names(room)}, to=stream(room))
     socketio.emit("muted", {"room_id": room.id}, to=f"user:{user.id}")
 
 

@@ -22,6 +22,7 @@ from app.permissions import (
     is_muted,
     require,
     require_or_404,
+    room_rights,
 )
 from app.rooms import bp, services
 from app.rooms.forms import MessageForm, ReportForm, RoomForm
@@ -62,16 +63,23 @@ def index():
 @bp.get("/<int:room_id>")
 @login_required
 def show(room_id: int):
-    """The latest messages (or an older page with ?before=), and the form to write."""
+    """The latest messages — or, after a long absence, the first unread ones — or an older
+    page with ?before=; and the form to write."""
     room = _room_or_404(room_id)
     before = request.args.get("before", type=int)
     read_seq = services.read_marker(current_user, room)
+    catching_up = False
     if before:
         messages = services.messages_before(room, before)
+    elif read_seq and room.last_seq - read_seq > services.PAGE_SIZE:
+        # More unread than a page: start at the first unread, never mark unseen ones read.
+        messages = services.messages_after(room, read_seq, services.PAGE_SIZE)
+        catching_up = True
     else:
         messages = services.latest_messages(room)
-        if messages:
-            services.mark_read(current_user, room, messages[-1].seq)
+    if messages and not before:
+        services.mark_read(current_user, room, messages[-1].seq)
+    rights = room_rights(current_user, room)
     form = MessageForm(formdata=None, client_id=uuid.uuid4().hex)
     return render_template(
         "rooms/room.html",
@@ -80,11 +88,13 @@ def show(room_id: int):
         read_seq=read_seq,
         older=messages and messages[0].seq > 1,
         newer=bool(before),
+        catching_up=catching_up,
         form=form,
         confirm=ConfirmForm(),
-        can_post=can_post(current_user, room),
+        rights=rights,
+        can_post=rights.post,
         muted=is_muted(current_user, room),
-        moderator=can_moderate_room(current_user, room),
+        moderator=rights.moderate,
         presence=services.present_names(room),
     )
 
