@@ -144,6 +144,10 @@ def on_leave(user: User, data: dict) -> dict:
 def on_send(user: User, data: dict) -> dict:
     """Post a message; the acknowledgement carries the stored message (once per client id)."""
     room = _room(user, data)
+    # A resend of a message already stored is answered with it, even if the sender has
+    # been muted since: the first answer was lost, not the message.
+    if stored := services.sent_message(room, user, data.get("client_id")):
+        return {"message": services.serialise(stored), "created": False}
     if not can_post(user, room):
         raise _forbidden()
     message, created = services.post_message(user, room, data.get("body"), data.get("client_id"))
@@ -211,6 +215,9 @@ def on_typing(user: User, data: dict) -> dict:
     if not can_post(user, room):
         raise _forbidden()
     key, now = (user.id, room.id), time.monotonic()
+    if len(_last_typing) > 10_000:  # forget old entries so the table stays small
+        for stale in [k for k, t in _last_typing.items() if now - t > TYPING_INTERVAL]:
+            del _last_typing[stale]
     if now - _last_typing.get(key, 0.0) >= TYPING_INTERVAL:
         _last_typing[key] = now
         socketio.emit(

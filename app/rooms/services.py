@@ -237,6 +237,13 @@ def _next_seq(room: Room) -> int:
     ).scalar_one()
 
 
+def sent_message(room: Room, author: User, client_id: Any) -> Message | None:
+    """The message this author already sent with this client id, if any."""
+    if not isinstance(client_id, str):
+        return None
+    return _existing(room, author, client_id)
+
+
 def _existing(room: Room, author: User, client_id: str) -> Message | None:
     return db.session.scalar(
         select(Message).where(
@@ -275,7 +282,11 @@ def post_message(author: User, room: Room, body: Any, client_id: Any) -> tuple[M
         raise
     payload = serialise(message)
     socketio.emit("message", payload, to=stream(room))
-    socketio.emit("activity", {"room_id": room.id, "seq": message.seq}, to=audience_channel(room))
+    socketio.emit(
+        "activity",
+        {"room_id": room.id, "seq": message.seq, "author_id": author.id},
+        to=audience_channel(room),
+    )
     return message, True
 
 

@@ -12,8 +12,16 @@
   const olderLink = $("older-link"), conn = $("connection"), KEY = "caravana.outbox." + roomId;
   const FINAL = ["too_long", "empty", "forbidden", "muted", "rate_limited", "bad_client_id",
     "bad_request", "not_found"];
-  const when = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
-    { dateStyle: "short", timeStyle: "short" });
+  // The account's zone, as the server uses for the messages it renders (not the phone's).
+  const zoneOptions = { dateStyle: "short", timeStyle: "short" };
+  if (room.dataset.zone) zoneOptions.timeZone = room.dataset.zone;
+  let when;
+  try {
+    when = new Intl.DateTimeFormat(document.documentElement.lang || undefined, zoneOptions);
+  } catch (unknownZone) {
+    delete zoneOptions.timeZone;
+    when = new Intl.DateTimeFormat(document.documentElement.lang || undefined, zoneOptions);
+  }
   const pending = {};
   let hi = 0, lo = 0, mem = null; // lo..hi: the unbroken run of messages held
   for (const li of list.querySelectorAll("[data-seq]")) {

@@ -21,7 +21,9 @@
     return card && card.querySelector(".unread");
   }
   var socket = window.io({ transports: ["websocket", "polling"], tryAllTransports: true });
+  var me = +list.dataset.userId;
   socket.on("activity", function (data) {
+    if (+data.author_id === me) return; // one's own messages are never unread
     var found = badge(+data.room_id);
     if (found) show(found, (+found.dataset.unread || 0) + 1);
   });
