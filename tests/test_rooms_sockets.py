@@ -487,3 +487,29 @@ def test_thirty_first_message_in_a_minute_is_rate_limited(app, world):
     assert ack["ok"] is False and ack["error"] == "rate_limited"
     assert len(stored(room)) == 30
     assert send(live(app, world.coordinator), room, "Someone else may still write")["ok"]
+
+
+def test_resend_after_being_muted_gets_the_stored_message(app, world):
+    """A message stored just before a mute, whose answer was lost, is confirmed on resend
+    instead of being shown as failed."""
+    room = make_room(world)
+    ana = joined(app, world.member, room)
+    client_id = cid()
+    first = send(ana, room, "Antes del silencio", client_id)
+    assert first["ok"]
+    browser(app, world.coordinator).post(f"/rooms/{room.id}/people/{world.member.id}/mute")
+    again = send(ana, room, "Antes del silencio", client_id)
+    assert again["ok"] and again["message"]["seq"] == first["message"]["seq"]
+    assert not again["created"]
+    assert send(ana, room, "Después del silencio")["error"] == "forbidden"
+
+
+def test_activity_names_the_author_so_own_messages_are_not_unread(app, world):
+    """The rooms list is told who wrote, so one's own messages never raise the badge."""
+    room = make_room(world)
+    rosa = live(app, world.coordinator)
+    heard(rosa)
+    ana = joined(app, world.member, room)
+    send(ana, room, "Hola")
+    activity = heard(rosa, "activity")
+    assert activity and activity[0]["author_id"] == world.member.id
