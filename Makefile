@@ -40,10 +40,11 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest --cov=app --cov-report=term $(PYTEST_ARGS)
 
-## The same suite against PostgreSQL (TEST_DATABASE_URL must name a scratch database).
+## The same suite against PostgreSQL (TEST_DATABASE_URL must name a scratch database);
+## the live tests run their own servers on SQLite files, so they run once, in `make test`.
 test-postgres: setup
 	test -n "$(TEST_DATABASE_URL)" || (echo "set TEST_DATABASE_URL=postgresql+psycopg://..." && false)
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -p no:cacheprovider -m "not live" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench

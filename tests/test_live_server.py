@@ -8,6 +8,8 @@ import socketio
 
 from tests.live import connect, demo_environment, gunicorn, signed_in_cookie
 
+pytestmark = pytest.mark.live  # real servers on their own SQLite file
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

@@ -10,9 +10,10 @@ import pytest
 from tests.live import DEMO_PASSWORD, demo_environment, gunicorn
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)"
-)
+pytestmark = [
+    pytest.mark.live,  # real servers on their own SQLite file
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)"),
+]
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

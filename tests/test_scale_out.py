@@ -10,6 +10,8 @@ import requests
 
 from tests.live import connect, demo_environment, gunicorn, redis_server, signed_in_cookie
 
+pytestmark = pytest.mark.live  # real servers on their own SQLite file
+
 
 @pytest.fixture(scope="module")
 def two_servers(tmp_path_factory):

@@ -232,3 +232,21 @@ def test_requests_for_new_organisations_are_rate_limited(client, world):
     statuses = [client.post("/organisations/new", data=form).status_code for _ in range(11)]
     assert statuses[:10] == [302] * 10
     assert statuses[10] == 429
+
+
+def test_room_page_is_within_the_weight_budget(app, world):
+    """A room showing a full page of messages, with the live client, stays under 60 KB."""
+    from app.models import RoomScope
+    from app.rooms import services
+
+    room = services.create_room(world.coordinator, RoomScope.ORGANISATION, "Café", "", world.org)
+    for number in range(60):
+        author = world.member if number % 2 else world.coordinator
+        body = f"Mensaje número {number}: nos vemos el martes en la **plaza** central."
+        services.post_message(author, room, body, f"weight-{number:04d}")
+    client = app.test_client()
+    sign_in(client, world.member)
+    for url in ["/rooms/", f"/rooms/{room.id}"]:
+        total = page_weight(client, url)
+        assert total <= PAGE_BUDGET, f"{url} weighs {total} bytes"
+    assert "socket.io.min.js" in client.get(f"/rooms/{room.id}").get_data(as_text=True)
