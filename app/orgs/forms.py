@@ -44,6 +44,7 @@ class OrganisationForm(FlaskForm):
         _l("Who you are and what you do"),
         description=_l("You can use Markdown: **bold**, *italic*, lists and links."),
         validators=[Length(max=10_000)],
+        render_kw={"dir": "auto"},
     )
     website = URLField(
         _l("Website (optional)"),

@@ -13,6 +13,7 @@ class MessageForm(FlaskForm):
         _l("Your message"),
         description=_l("You can use Markdown. Name someone with @ and their first name."),
         validators=[DataRequired(_l("Please write a message first."))],
+        render_kw={"dir": "auto"},  # follows the language being typed (Arabic or Spanish)
     )
     # Generated with the page, so a form sent twice (double tap, resend) is stored once.
     client_id = HiddenField()

@@ -75,6 +75,7 @@
     li.append(meta);
     if (m.deleted) return add(li, el("p", "tombstone", L.deleted));
     const body = el("div", "message-body prose"), acts = el("div", "message-actions");
+    body.dir = "auto"; // each message takes the direction of its own language
     body.innerHTML = m.html;
     const url = D.base + "/messages/" + m.id, own = m.author_id === userId;
     if (own && form && !form.classList.contains("is-closed")) add(acts, link(url + "/edit", L.edit));
@@ -122,7 +123,7 @@
     const li = el("li", "message is-pending");
     li.dataset.clientId = entry.client_id;
     add(li, add(el("p", "message-meta"), el("strong", "author", D.userName), el("span", "status", L.pending)),
-      el("div", "message-body plain", entry.body));
+      Object.assign(el("div", "message-body plain", entry.body), { dir: "auto" }));
     list.append(li);
     unempty();
     pending[entry.client_id] = li;
