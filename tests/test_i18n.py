@@ -198,3 +198,12 @@ def test_forbidden_page_is_translated(client, world):
     response = client.get(f"/organisations/{world.org.slug}/members")
     assert response.status_code == 403
     assert _expected("it", "You cannot see this page") in response.get_data(as_text=True)
+
+
+def test_user_text_keeps_its_own_direction(client, world):
+    """An Arabic description on a Spanish page (and the reverse) reads in its own direction."""
+    world.org.description = "جمعية لأمهات المفقودين في البحر."
+    db.session.commit()
+    client.get("/language/es")
+    html = client.get(f"/organisations/{world.org.slug}").get_data(as_text=True)
+    assert '<div class="prose" dir="auto"><p>جمعية' in html
