@@ -7,7 +7,7 @@ export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgres setup translations extract-messages update-catalogues lint clean
+.PHONY: run test test-postgres bench setup translations extract-messages update-catalogues lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ test: setup
 test-postgres: setup
 	test -n "$(TEST_DATABASE_URL)" || (echo "set TEST_DATABASE_URL=postgresql+psycopg://..." && false)
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -p no:cacheprovider -m "not live" $(PYTEST_ARGS)
+
+## Chat fan-out benchmark (not a test): Caravana against a bare python-socketio server.
+## BENCH_ARGS="--clients 20 --rate 10 --seconds 5" for a quick look; see docs/PERFORMANCE.md.
+bench: setup
+	$(BIN)/python bench/chat_fanout.py --clients 100 --rate 20 --seconds 15 $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench

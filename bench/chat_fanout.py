@@ -127,7 +127,7 @@ class Server:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url, self.log = f"http://127.0.0.1:{self.port}", log
         command = [str(BIN / "gunicorn"), "--worker-class", "gthread", "-w", "1", "--threads",
                    str(threads), "-b", f"127.0.0.1:{self.port}", "--pythonpath", "bench",
                    app]  # fmt: skip
@@ -177,7 +177,7 @@ class Recorder:
         self.last: dict[str, float] = {}  # arrival at the last recipient so far
         self.sent_at: dict[str, float] = {}  # read from the message body
         self.acks: list[float] = []
-        self.ack_errors = 0
+        self.ack_errors: dict[str, int] = defaultdict(int)  # error code -> how many
 
     def on_message(self, data: dict) -> None:
         arrival, key = now(), data.get("client_id")
@@ -193,7 +193,7 @@ class Recorder:
             if isinstance(answer, dict) and answer.get("ok"):
                 self.acks.append(arrival - sent)
             else:
-                self.ack_errors += 1
+                self.ack_errors[str(answer.get("error") if answer else answer)] += 1
 
 
 def connect(url: str, cookie: str | None, recorder: Recorder) -> socketio.Client:
@@ -278,11 +278,15 @@ def run_load(server: Server, cookies: list, room_id: int, args) -> dict:
             pipe.send(start)
         parts = [receive(pipe, args.seconds + args.drain + 60) for pipe in pipes]
         wall, server_cpu = now() - start, cpu_seconds(server.process.pid) - server_cpu
+    except BaseException:
+        for process in processes:  # interrupted or failed: no waiting for the clients
+            process.terminate()
+        raise
     finally:
         for process in processes:
             process.join(timeout=30)
             if process.is_alive():
-                process.terminate()
+                process.kill()
     count, last, sent_at = defaultdict(int), {}, {}
     for part in parts:
         sent_at.update(part["sent_at"])
@@ -290,11 +294,13 @@ def run_load(server: Server, cookies: list, room_id: int, args) -> dict:
             count[key] += value
             last[key] = max(last.get(key, 0.0), part["last"][key])
     complete = [last[key] - sent_at[key] for key, c in count.items() if c >= n]
-    delivered, acks, cpu = sum(count.values()), parts[0]["acks"], [p["cpu"] for p in parts]
+    delivered, acks, errors = sum(count.values()), parts[0]["acks"], parts[0]["ack_errors"]
+    cpu = [part["cpu"] for part in parts]
     return {
         "messages sent": total,
         "send rate (msg/s)": (total - 1) / max(1e-9, parts[0]["sent_all"] - start),
-        "acks ok / errors": f"{len(acks)} / {parts[0]['ack_errors']}",
+        "acks ok / errors": f"{len(acks)} / {sum(errors.values())}",
+        "ack error codes": " ".join(f"{code}:{k}" for code, k in errors.items()) or "-",
         "ack p50 (ms)": pct(acks, 50),
         "ack p95 (ms)": pct(acks, 95),
         "latency p50 (ms)": pct(complete, 50),
@@ -327,6 +333,9 @@ def caravana(args, tmp: Path) -> dict:
         return run_load(server, cookies, room_id, args)
     finally:
         server.stop()
+        errors = [line for line in server.log.read_text().splitlines() if "Error:" in line]
+        for line in sorted(set(errors))[:5]:
+            print(f"  server log: {line[:150]}")
 
 
 def bare(args, tmp: Path) -> dict:
@@ -388,8 +397,8 @@ def main() -> int:
     signal.alarm(args.timeout)
     print(f"chat fan-out: {args.clients} clients in one room, {args.rate:g} msg/s from "
           f"{args.senders} senders for {args.seconds:g} s; {os.cpu_count()} cores; gunicorn "
-          f"gthread --threads {args.threads}; receivers in {args.procs} processes",
-          flush=True)  # fmt: skip
+          f"gthread --threads {args.threads}; receivers in {args.procs} processes; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     results = {}
     try:
         with tempfile.TemporaryDirectory(prefix="caravana-bench-") as tmp:
@@ -398,11 +407,12 @@ def main() -> int:
                     print(f"{name}: running...", flush=True)
                     results[name] = phase(args, Path(tmp))
     except KeyboardInterrupt as stopped:
-        print(f"\nstopped ({stopped or 'Ctrl-C'}): servers and clients ended, temp files removed")
+        print(f"\nstopped ({str(stopped) or 'Ctrl-C'}): servers and clients ended, temp files removed")
         return 130
     finally:
         signal.alarm(0)
     met = show(results, args)
+    print(f"(load average at the end: {os.getloadavg()[0]:.1f}; other work on the machine skews it)")
     return 1 if args.strict and not met else 0
 
 

@@ -2,6 +2,18 @@
 
 from app.models.audit import AuditEntry
 from app.models.base import Base, utcnow
+from app.models.campaigns import (
+    CalendarToken,
+    Campaign,
+    CampaignParticipant,
+    CampaignStatus,
+    Event,
+    EventOverride,
+    ParticipationStatus,
+    Rsvp,
+    RsvpResponse,
+    Visibility,
+)
 from app.models.mail import OutboxMail
 from app.models.orgs import (
     Invitation,
@@ -28,6 +40,16 @@ from app.models.users import LiveSocket, PasswordResetToken, User
 
 __all__ = [
     "AuditEntry",
+    "CalendarToken",
+    "Campaign",
+    "CampaignParticipant",
+    "CampaignStatus",
+    "Event",
+    "EventOverride",
+    "ParticipationStatus",
+    "Rsvp",
+    "RsvpResponse",
+    "Visibility",
     "Base",
     "Invitation",
     "JoinRequest",

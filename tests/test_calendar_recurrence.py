@@ -1,0 +1,97 @@
+"""Recurring events keep their wall time in their own zone across daylight-saving changes,
+and the iCalendar export says the same instants to any calendar program."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import recurring_ical_events
+from icalendar import Calendar
+
+from app.campaigns.ical import calendar
+from app.campaigns.recurrence import occurrences, weekly_rule
+from app.extensions import db
+from app.models import Event, EventOverride
+
+
+def _weekly(org, zone: str, local_start: datetime, byday: str, count: int = 6) -> Event:
+    start = local_start.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    event = Event(
+        uid=f"{uuid.uuid4()}@caravana",
+        organisation_id=org.id,
+        title="Reunión",
+        timezone=zone,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        rrule=weekly_rule([byday], count=count),
+    )
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def _window():
+    return datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "first", "byday"),
+    [
+        ("Europe/Rome", datetime(2026, 3, 17, 17, 0), "TU"),  # clocks go forward 29 March
+        ("Europe/Rome", datetime(2026, 10, 13, 17, 0), "TU"),  # and back 25 October
+        ("America/Tegucigalpa", datetime(2026, 3, 17, 18, 0), "TU"),  # no daylight saving
+        ("America/Mexico_City", datetime(2026, 3, 31, 18, 0), "TU"),  # none since 2022
+        ("Africa/Dakar", datetime(2026, 3, 19, 19, 0), "TH"),  # UTC all year
+        ("Africa/Tunis", datetime(2026, 10, 15, 9, 30), "TH"),  # UTC+1 all year
+    ],
+)
+def test_weekly_event_keeps_its_local_wall_time(db, world, zone, first, byday):
+    """Every occurrence starts at the same local hour in the event's zone, DST or not."""
+    event = _weekly(world.org, zone, first, byday)
+    found = occurrences(event, *_window())
+    assert len(found) == 6
+    assert {o.local_start.time() for o in found} == {first.time()}
+    assert all(o.local_start.weekday() == first.weekday() for o in found)
+
+
+def test_palermo_meeting_seen_from_tegucigalpa_and_dakar(db, world):
+    """Tuesday 17:00 in Palermo is 10:00 then 09:00 in Tegucigalpa, 16:00 then 15:00 in Dakar,
+    before and after Europe's clock change."""
+    event = _weekly(world.org, "Europe/Rome", datetime(2026, 3, 17, 17, 0), "TU", count=3)
+    found = occurrences(event, *_window())
+    tegucigalpa = [o.starts_at.astimezone(ZoneInfo("America/Tegucigalpa")).hour for o in found]
+    dakar = [o.starts_at.astimezone(ZoneInfo("Africa/Dakar")).hour for o in found]
+    assert [o.local_start.date() for o in found] == [
+        date(2026, 3, 17),
+        date(2026, 3, 24),
+        date(2026, 3, 31),
+    ]
+    assert tegucigalpa == [10, 10, 9]
+    assert dakar == [16, 16, 15]
+
+
+def test_feed_parsed_back_gives_the_same_instants(db, world):
+    """A calendar program reading the feed finds exactly the occurrences the site shows."""
+    event = _weekly(world.org, "Europe/Rome", datetime(2026, 3, 17, 17, 0), "TU", count=5)
+    third = occurrences(event, *_window())[2]
+    event.exdates = [occurrences(event, *_window())[1].starts_at.isoformat()]
+    db.session.add(
+        EventOverride(
+            event=event,
+            recurrence_id=third.starts_at,
+            starts_at=third.starts_at + timedelta(hours=1),
+            ends_at=third.ends_at + timedelta(hours=1),
+            title="Reunión (una hora más tarde)",
+        )
+    )
+    db.session.commit()
+    feed = calendar([event], "Caravana")
+    assert b"\r\n" in feed and b"BEGIN:VTIMEZONE" in feed and b"TZID=Europe/Rome" in feed
+    parsed = recurring_ical_events.of(Calendar.from_ical(feed)).between(*_window())
+    from_feed = sorted(component["DTSTART"].dt.astimezone(UTC) for component in parsed)
+    from_site = [o.starts_at for o in occurrences(event, *_window())]
+    assert from_feed == from_site
+    assert len(from_site) == 4  # five, one excluded; the moved one counted once
