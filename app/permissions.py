@@ -16,15 +16,20 @@ from flask_login import current_user
 
 from app.extensions import db, login_manager
 from app.models import (
+    Campaign,
+    CampaignParticipant,
+    Event,
     Membership,
     Message,
     Organisation,
     OrgStatus,
+    ParticipationStatus,
     Role,
     Room,
     RoomMute,
     RoomScope,
     User,
+    Visibility,
 )
 
 
@@ -228,6 +233,95 @@ def can_delete_message(user: Any, message: Message) -> bool:
 
 def can_report_message(user: Any, message: Message) -> bool:
     return room_rights(user, message.room).report(message)
+
+
+# --- campaigns and events ---------------------------------------------------------------------
+
+
+def participant_org_ids(campaign: Campaign) -> set[int]:
+    """Organisations taking part (the lead and those that accepted)."""
+    accepted = {
+        p.organisation_id
+        for p in campaign.participants
+        if p.status == ParticipationStatus.ACCEPTED
+    }
+    return accepted | {campaign.lead_organisation_id}
+
+
+def _member_of_any(user: Any, org_ids: set[int]) -> bool:
+    if not _signed_in(user) or not org_ids:
+        return False
+    return (
+        db.session.scalar(
+            db.select(Membership.id)
+            .where(Membership.user_id == user.id, Membership.organisation_id.in_(org_ids))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _visible(user: Any, visibility: Visibility, member_org_ids: set[int]) -> bool:
+    if visibility == Visibility.PUBLIC:
+        return True
+    if visibility == Visibility.MOVEMENT:
+        return is_admin(user) or is_movement_member(user)
+    return _member_of_any(user, member_org_ids)
+
+
+def can_view_campaign(user: Any, campaign: Campaign) -> bool:
+    """Public campaigns for all; movement ones for members; private ones for participants."""
+    return _visible(user, campaign.visibility, participant_org_ids(campaign))
+
+
+def can_create_campaign(user: Any, org: Organisation) -> bool:
+    """Coordinators start campaigns led by their organisation."""
+    return org.is_approved and is_coordinator(user, org)
+
+
+def can_edit_campaign(user: Any, campaign: Campaign) -> bool:
+    """The lead organisation's coordinators edit the campaign and invite organisations."""
+    return is_coordinator(user, campaign.lead_organisation)
+
+
+def can_answer_participation(user: Any, participant: CampaignParticipant) -> bool:
+    """The invited organisation's coordinators accept or decline."""
+    return is_coordinator(user, participant.organisation)
+
+
+def can_view_event(user: Any, event: Event) -> bool:
+    """A campaign's events follow the campaign; others follow their own visibility."""
+    if event.campaign is not None:
+        return can_view_campaign(user, event.campaign)
+    return _visible(user, event.visibility, {event.organisation_id})
+
+
+def can_create_event(user: Any, org: Organisation, campaign: Campaign | None = None) -> bool:
+    """Coordinators add events for their organisation, in campaigns it takes part in."""
+    if not (org.is_approved and is_coordinator(user, org)):
+        return False
+    return campaign is None or org.id in participant_org_ids(campaign)
+
+
+def can_edit_event(user: Any, event: Event) -> bool:
+    """The organising organisation's coordinators change or cancel the event."""
+    return is_coordinator(user, event.organisation)
+
+
+def can_rsvp(user: Any, event: Event) -> bool:
+    return _signed_in(user) and can_view_event(user, event) and not event.is_cancelled
+
+
+def can_see_rsvp_names(user: Any, event: Event) -> bool:
+    """Counts are public; who answered is for members of the organisations involved."""
+    orgs = {event.organisation_id}
+    if event.campaign is not None:
+        orgs |= participant_org_ids(event.campaign)
+    return _member_of_any(user, orgs)
+
+
+def can_import_events(user: Any, campaign: Campaign) -> bool:
+    return can_edit_campaign(user, campaign)
 
 
 # --- enforcement ----------------------------------------------------------------------------

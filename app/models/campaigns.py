@@ -119,6 +119,9 @@ class Event(TimestampMixin, Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     online_url: Mapped[str] = mapped_column(String(500), default="")
     capacity: Mapped[int | None]
+    # For events outside a campaign (a campaign's events follow the campaign's visibility);
+    # PARTICIPANTS then means the organising organisation's members.
+    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.PUBLIC)
     sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE, raised on change
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]

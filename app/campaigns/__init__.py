@@ -1,0 +1,5 @@
+"""Campaign calendars: campaigns, events across time zones, RSVP and iCalendar feeds."""
+
+from flask import Blueprint
+
+bp = Blueprint("campaigns", __name__)
