@@ -70,6 +70,7 @@ def load_user(session_id: str) -> User | None:
 def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.campaigns import bp as campaigns_bp
     from app.main import bp as main_bp
     from app.orgs import bp as orgs_bp
     from app.rooms import bp as rooms_bp
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orgs_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(rooms_bp)
+    app.register_blueprint(campaigns_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

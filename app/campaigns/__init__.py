@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("campaigns", __name__)
+
+from app.campaigns import feeds, views  # noqa: E402,F401
