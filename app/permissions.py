@@ -152,13 +152,16 @@ def is_movement_member(user: Any) -> bool:
 
 def can_view_room(user: Any, room: Room) -> bool:
     """Movement rooms: every member of an approved organisation, and admins. Organisation
-    rooms: that organisation's members. Campaign rooms: none until campaigns exist."""
+    rooms: that organisation's members. Campaign rooms: members of the organisations taking
+    part (the lead and those that accepted)."""
     if not _signed_in(user):
         return False
     if room.scope == RoomScope.MOVEMENT:
         return is_admin(user) or is_movement_member(user)
     if room.scope == RoomScope.ORGANISATION and room.organisation is not None:
         return room.organisation.is_approved and is_member(user, room.organisation)
+    if room.scope == RoomScope.CAMPAIGN and room.campaign is not None:
+        return _member_of_any(user, participant_org_ids(room.campaign))
     return False
 
 
@@ -171,21 +174,29 @@ def can_post(user: Any, room: Room) -> bool:
     return can_view_room(user, room) and not room.is_archived and not is_muted(user, room)
 
 
-def can_create_room(user: Any, scope: RoomScope, org: Organisation | None = None) -> bool:
-    """Admins open movement rooms; coordinators open rooms for their organisation."""
+def can_create_room(
+    user: Any, scope: RoomScope, org: Organisation | None = None, campaign: Campaign | None = None
+) -> bool:
+    """Admins open movement rooms; coordinators open rooms for their organisation, and the
+    lead organisation's coordinators open a campaign's room."""
     if scope == RoomScope.MOVEMENT:
         return is_admin(user)
     if scope == RoomScope.ORGANISATION and org is not None:
         return org.is_approved and is_coordinator(user, org)
+    if scope == RoomScope.CAMPAIGN and campaign is not None:
+        return can_edit_campaign(user, campaign)
     return False
 
 
 def can_moderate_room(user: Any, room: Room) -> bool:
-    """Admins moderate movement rooms; an organisation's coordinators moderate its rooms."""
+    """Admins moderate movement rooms; an organisation's coordinators its rooms; the lead
+    organisation's coordinators a campaign's room."""
     if room.scope == RoomScope.MOVEMENT:
         return is_admin(user)
     if room.scope == RoomScope.ORGANISATION and room.organisation is not None:
         return can_view_room(user, room) and is_coordinator(user, room.organisation)
+    if room.scope == RoomScope.CAMPAIGN and room.campaign is not None:
+        return can_view_room(user, room) and can_edit_campaign(user, room.campaign)
     return False
 
 
@@ -241,9 +252,7 @@ def can_report_message(user: Any, message: Message) -> bool:
 def participant_org_ids(campaign: Campaign) -> set[int]:
     """Organisations taking part (the lead and those that accepted)."""
     accepted = {
-        p.organisation_id
-        for p in campaign.participants
-        if p.status == ParticipationStatus.ACCEPTED
+        p.organisation_id for p in campaign.participants if p.status == ParticipationStatus.ACCEPTED
     }
     return accepted | {campaign.lead_organisation_id}
 

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, TimestampMixin
+from app.models.campaigns import Campaign
 from app.models.orgs import Organisation, _enum
 from app.models.users import User
 
@@ -42,10 +43,23 @@ class Room(TimestampMixin, Base):
     last_seq: Mapped[int] = mapped_column(default=0)
 
     organisation: Mapped[Organisation | None] = relationship()
+    campaign: Mapped[Campaign | None] = relationship()
 
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def owner_organisation(self) -> Organisation | None:
+        """The organisation answerable for the room (a campaign's lead organisation)."""
+        return self.campaign.lead_organisation if self.campaign else self.organisation
+
+    @property
+    def audience_name(self) -> str | None:
+        """Whom the room is for: an organisation's or a campaign's name (None: the movement)."""
+        if self.campaign is not None:
+            return self.campaign.title
+        return self.organisation.name if self.organisation else None
 
 
 class Message(TimestampMixin, Base):

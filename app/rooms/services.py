@@ -19,6 +19,8 @@ from app import audit
 from app.extensions import db, limiter, socketio
 from app.markup import render_markdown
 from app.models import (
+    Campaign,
+    CampaignParticipant,
     LiveSocket,
     Membership,
     Mention,
@@ -27,6 +29,7 @@ from app.models import (
     MessageRevision,
     Organisation,
     OrgStatus,
+    ParticipationStatus,
     ReadMarker,
     Room,
     RoomMute,
@@ -35,7 +38,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.permissions import is_admin, is_movement_member
+from app.permissions import is_admin, is_movement_member, participant_org_ids
 
 MAX_BODY_BYTES = 16 * 1024
 POST_LIMIT = parse("30 per minute")
@@ -64,6 +67,8 @@ def audience_channel(room: Room) -> str:
     """The Socket.IO room of everyone who may see this room (for unread badges)."""
     if room.scope == RoomScope.ORGANISATION:
         return f"org:{room.organisation_id}"
+    if room.scope == RoomScope.CAMPAIGN:
+        return f"campaign:{room.campaign_id}"
     return "movement"
 
 
@@ -75,9 +80,22 @@ def channels_for(user: User) -> list[str]:
         .where(Membership.user_id == user.id, Organisation.status == OrgStatus.APPROVED)
     ).all()
     channels = [f"org:{org_id}" for org_id in org_ids]
+    channels += [f"campaign:{campaign_id}" for campaign_id in _campaign_ids(org_ids)]
     if org_ids or is_admin(user):
         channels.append("movement")
     return channels
+
+
+def _campaign_ids(org_ids) -> list[int]:
+    """Campaigns these organisations lead or accepted to take part in."""
+    if not org_ids:
+        return []
+    led = select(Campaign.id).where(Campaign.lead_organisation_id.in_(org_ids))
+    joined = select(CampaignParticipant.campaign_id).where(
+        CampaignParticipant.organisation_id.in_(org_ids),
+        CampaignParticipant.status == ParticipationStatus.ACCEPTED,
+    )
+    return list(db.session.scalars(led.union(joined)))
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -97,6 +115,13 @@ def visible_rooms(user: User) -> list[Room]:
     ]
     if is_admin(user) or is_movement_member(user):
         conditions.append(Room.scope == RoomScope.MOVEMENT)
+    my_orgs = db.session.scalars(
+        select(Membership.organisation_id).where(Membership.user_id == user.id)
+    ).all()
+    if campaign_ids := _campaign_ids(my_orgs):
+        conditions.append(
+            and_(Room.scope == RoomScope.CAMPAIGN, Room.campaign_id.in_(campaign_ids))
+        )
     return list(
         db.session.scalars(
             select(Room)
@@ -299,6 +324,8 @@ def _audience(room: Room):
     members = select(Membership.user_id).join(Organisation)
     if room.scope == RoomScope.ORGANISATION:
         return members.where(Membership.organisation_id == room.organisation_id)
+    if room.scope == RoomScope.CAMPAIGN:
+        return members.where(Membership.organisation_id.in_(participant_org_ids(room.campaign)))
     admins = select(User.id).where(User.is_admin, User.suspended_at.is_(None))
     return members.where(Organisation.status == OrgStatus.APPROVED).union(admins)
 
@@ -353,7 +380,7 @@ def delete_message(actor: User, message: Message) -> Message:
         audit.record(
             actor,
             "message.delete",
-            org=room.organisation,
+            org=room.owner_organisation,
             target=message.author,
             room=room.name,
             seq=message.seq,
@@ -389,18 +416,24 @@ def mark_read(user: User, room: Room, seq: Any) -> int:
 
 
 def create_room(
-    actor: User, scope: RoomScope, name: str, description: str = "", org: Organisation | None = None
+    actor: User,
+    scope: RoomScope,
+    name: str,
+    description: str = "",
+    org: Organisation | None = None,
+    campaign: Campaign | None = None,
 ) -> Room:
     room = Room(
         name=name.strip(),
         description=description.strip(),
         scope=scope,
         organisation_id=org.id if org else None,
+        campaign_id=campaign.id if campaign else None,
         created_by_id=actor.id,
     )
     db.session.add(room)
     db.session.flush()
-    audit.record(actor, "room.create", org=org, room=room.name)
+    audit.record(actor, "room.create", org=room.owner_organisation or org, room=room.name)
     db.session.commit()
     return room
 
@@ -410,7 +443,7 @@ def archive_room(actor: User, room: Room) -> None:
     if room.is_archived:
         return
     room.archived_at = utcnow()
-    audit.record(actor, "room.archive", org=room.organisation, room=room.name)
+    audit.record(actor, "room.archive", org=room.owner_organisation, room=room.name)
     db.session.commit()
     socketio.emit("room_archived", {"room_id": room.id}, to=stream(room))
 
@@ -451,7 +484,7 @@ def resolve_report(actor: User, report: MessageReport) -> None:
     report.resolved_at = utcnow()
     report.resolved_by_id = actor.id
     room = report.message.room
-    audit.record(actor, "report.resolve", org=room.organisation, room=room.name)
+    audit.record(actor, "report.resolve", org=room.owner_organisation, room=room.name)
     db.session.commit()
 
 
@@ -460,7 +493,7 @@ def mute(actor: User, room: Room, user: User) -> None:
     if db.session.get(RoomMute, (room.id, user.id)):
         return
     db.session.add(RoomMute(room_id=room.id, user_id=user.id, muted_by_id=actor.id))
-    audit.record(actor, "member.mute", org=room.organisation, target=user, room=room.name)
+    audit.record(actor, "member.mute", org=room.owner_organisation, target=user, room=room.name)
     db.session.commit()
     sids = db.session.scalars(select(LiveSocket.sid).where(LiveSocket.user_id == user.id)).all()
     for sid in sids:
@@ -478,7 +511,7 @@ def unmute(actor: User, room: Room, user: User) -> None:
     if found is None:
         return
     db.session.delete(found)
-    audit.record(actor, "member.unmute", org=room.organisation, target=user, room=room.name)
+    audit.record(actor, "member.unmute", org=room.owner_organisation, target=user, room=room.name)
     db.session.commit()
 
 

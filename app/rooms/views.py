@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.models import Message, MessageReport, Organisation, Room, RoomScope, User
+from app.models import Campaign, Message, MessageReport, Organisation, Room, RoomScope, User
 from app.orgs.forms import ConfirmForm
 from app.permissions import (
     can_create_room,
@@ -233,22 +233,26 @@ def archive(room_id: int):
 @login_required
 def new():
     """Open a room for the movement (admins) or for an organisation (its coordinators)."""
-    org = None
+    org = campaign = None
     if slug := request.args.get("org"):
         org = db.session.scalar(db.select(Organisation).where(Organisation.slug == slug))
         require_or_404(org is not None)
         scope = RoomScope.ORGANISATION
+    elif slug := request.args.get("campaign"):
+        campaign = db.session.scalar(db.select(Campaign).where(Campaign.slug == slug))
+        require_or_404(campaign is not None)
+        scope = RoomScope.CAMPAIGN
     else:
         scope = RoomScope.MOVEMENT
-    require(can_create_room(current_user, scope, org))
+    require(can_create_room(current_user, scope, org, campaign))
     form = RoomForm()
     if form.validate_on_submit():
         room = services.create_room(
-            current_user, scope, form.name.data, form.description.data or "", org
+            current_user, scope, form.name.data, form.description.data or "", org, campaign
         )
         flash(_("The room is open."), "success")
         return redirect(url_for("rooms.show", room_id=room.id))
-    return render_template("rooms/new.html", form=form, org=org)
+    return render_template("rooms/new.html", form=form, org=org, campaign=campaign)
 
 
 @bp.get("/mentions")
