@@ -398,7 +398,7 @@ def main() -> int:
     print(f"chat fan-out: {args.clients} clients in one room, {args.rate:g} msg/s from "
           f"{args.senders} senders for {args.seconds:g} s; {os.cpu_count()} cores; gunicorn "
           f"gthread --threads {args.threads}; receivers in {args.procs} processes; "
-          f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+          f"load average before {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     results = {}
     try:
         with tempfile.TemporaryDirectory(prefix="caravana-bench-") as tmp:
@@ -407,12 +407,11 @@ def main() -> int:
                     print(f"{name}: running...", flush=True)
                     results[name] = phase(args, Path(tmp))
     except KeyboardInterrupt as stopped:
-        print(f"\nstopped ({str(stopped) or 'Ctrl-C'}): servers and clients ended, temp files removed")
+        print(f"\nstopped ({str(stopped) or 'Ctrl-C'}): servers, clients and temp files removed")
         return 130
     finally:
         signal.alarm(0)
     met = show(results, args)
-    print(f"(load average at the end: {os.getloadavg()[0]:.1f}; other work on the machine skews it)")
     return 1 if args.strict and not met else 0
 
 
