@@ -321,7 +321,13 @@ def _seed_rooms(world: DemoWorld) -> None:
     seed_rooms(world)
 
 
-SEEDERS: list[Callable[[DemoWorld], None]] = [seed_organisations, _seed_rooms]
+def _seed_campaigns(world: DemoWorld) -> None:
+    from app.campaigns.demo import seed_campaigns
+
+    seed_campaigns(world)
+
+
+SEEDERS: list[Callable[[DemoWorld], None]] = [seed_organisations, _seed_rooms, _seed_campaigns]
 
 
 def seed(scale: str = "small") -> list[tuple[str, str, str, str]]:

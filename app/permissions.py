@@ -279,8 +279,14 @@ def _visible(user: Any, visibility: Visibility, member_org_ids: set[int]) -> boo
 
 
 def can_view_campaign(user: Any, campaign: Campaign) -> bool:
-    """Public campaigns for all; movement ones for members; private ones for participants."""
-    return _visible(user, campaign.visibility, participant_org_ids(campaign))
+    """Public campaigns for all; movement ones for members; private ones for participants,
+    and for the coordinators of an invited organisation, who must see it to answer."""
+    if _visible(user, campaign.visibility, participant_org_ids(campaign)):
+        return True
+    return any(
+        p.status == ParticipationStatus.INVITED and is_coordinator(user, p.organisation)
+        for p in campaign.participants
+    )
 
 
 def can_create_campaign(user: Any, org: Organisation) -> bool:

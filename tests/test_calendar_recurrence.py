@@ -95,3 +95,14 @@ def test_feed_parsed_back_gives_the_same_instants(db, world):
     from_site = [o.starts_at for o in occurrences(event, *_window())]
     assert from_feed == from_site
     assert len(from_site) == 4  # five, one excluded; the moved one counted once
+
+
+def test_a_time_the_clocks_skip_is_refused():
+    """02:30 on the night Europe moves its clocks forward does not exist: it is refused."""
+    from app.campaigns.services import CalendarError, to_utc
+
+    with pytest.raises(CalendarError):
+        to_utc(datetime(2026, 3, 29, 2, 30), "Europe/Rome")
+    assert to_utc(datetime(2026, 3, 29, 3, 30), "Europe/Rome") == datetime(
+        2026, 3, 29, 1, 30, tzinfo=UTC
+    )

@@ -59,8 +59,13 @@ class EventDraft:
 
 
 def to_utc(wall: datetime, zone: str) -> datetime:
-    """A wall time in a zone as an aware UTC instant."""
-    return wall.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    """A wall time in a zone as an aware UTC instant; refuse a time the clocks skip."""
+    instant = wall.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    if instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None) != wall.replace(tzinfo=None):
+        raise CalendarError(
+            _("This time does not exist that day: the clocks change. Please choose another time.")
+        )
+    return instant
 
 
 def _apply(event: Event, draft: EventDraft) -> None:
@@ -189,6 +194,27 @@ def create_campaign(
         created_by_id=actor.id,
     )
     db.session.add(campaign)
+    db.session.commit()
+    return campaign
+
+
+def update_campaign(
+    actor: User,
+    campaign: Campaign,
+    title: str,
+    starts_on: date,
+    ends_on: date,
+    description: str,
+    goal: str,
+    visibility: Visibility,
+    status: CampaignStatus,
+) -> Campaign:
+    """Change a campaign's profile, dates, status and visibility."""
+    if ends_on < starts_on:
+        raise CalendarError(_("The end must be after the start."))
+    campaign.title, campaign.description, campaign.goal = title.strip(), description, goal
+    campaign.starts_on, campaign.ends_on = starts_on, ends_on
+    campaign.visibility, campaign.status = visibility, status
     db.session.commit()
     return campaign
 
