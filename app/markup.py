@@ -80,3 +80,12 @@ def plain_excerpt(text: str | None, limit: int = 200) -> str:
     stripped = nh3.clean(markdown.markdown(text[:MAX_SOURCE_CHARS]), tags=set())
     stripped = " ".join(html.unescape(stripped).split())
     return stripped if len(stripped) <= limit else stripped[: limit - 1].rstrip() + "…"
+
+
+def plain_text(text: str | None) -> str:
+    """User Markdown as plain text with its line breaks (for calendars and mail)."""
+    if not text:
+        return ""
+    stripped = html.unescape(nh3.clean(markdown.markdown(text[:MAX_SOURCE_CHARS]), tags=set()))
+    lines = [" ".join(line.split()) for line in stripped.splitlines()]
+    return "\n".join(lines).strip()

@@ -7,7 +7,6 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import recurring_ical_events
 from icalendar import Calendar
 from sqlalchemy import select
@@ -166,10 +165,6 @@ def test_long_lines_are_folded_and_text_is_escaped(client, world):
     assert str(component["LOCATION"]) == "Porto, molo 3; Palermo"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/campaigns/ical.py exports plain_excerpt(description), which joins lines",
-)
 def test_description_keeps_its_line_breaks(client, world):
     """A description over several lines reaches the calendar program with its line breaks."""
     _event(world, description="Primera línea\nSegunda línea, con coma")
@@ -177,10 +172,6 @@ def test_description_keeps_its_line_breaks(client, world):
     assert b"Primera l\xc3\xadnea\\nSegunda" in response.data.replace(b"\r\n ", b"")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/campaigns/ical.py puts the online link in URL instead of the event page",
-)
 def test_online_event_url_points_to_its_page(client, world):
     """An online meeting's URL is its Caravana page; the meeting link is in LOCATION."""
     event = _event(world, online_url="https://meet.example.org/caravana")

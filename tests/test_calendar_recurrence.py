@@ -106,3 +106,24 @@ def test_a_time_the_clocks_skip_is_refused():
     assert to_utc(datetime(2026, 3, 29, 3, 30), "Europe/Rome") == datetime(
         2026, 3, 29, 1, 30, tzinfo=UTC
     )
+
+
+def test_moved_occurrence_keeps_its_place_and_link(db, world):
+    """A meeting moved by an hour still carries its online link in the calendar program."""
+    event = _weekly(world.org, "Europe/Rome", datetime(2026, 3, 17, 17, 0), "TU", count=3)
+    event.online_url = "https://meet.example.org/madres"
+    second = occurrences(event, *_window())[1]
+    db.session.add(
+        EventOverride(
+            event=event,
+            recurrence_id=second.starts_at,
+            starts_at=second.starts_at + timedelta(hours=1),
+            ends_at=second.ends_at + timedelta(hours=1),
+        )
+    )
+    db.session.commit()
+    feed = Calendar.from_ical(calendar([event], "Caravana", lambda e: f"https://x/events/{e.id}"))
+    moved = [c for c in feed.walk("VEVENT") if "RECURRENCE-ID" in c]
+    assert len(moved) == 1
+    assert "meet.example.org/madres" in str(moved[0]["LOCATION"])
+    assert str(moved[0]["URL"]) == f"https://x/events/{event.id}"

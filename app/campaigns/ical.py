@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, vRecur
 from icalendar import Event as VEvent
 
-from app.markup import plain_excerpt
+from app.markup import plain_text
 from app.models import Event, EventOverride
 
 PRODID = "-//Caravana//Campaign calendars//EN"
@@ -31,31 +31,41 @@ def _times(component: VEvent, event: Event, starts_at: datetime, ends_at: dateti
         component.add("dtend", _local(event, ends_at))
 
 
+def _details(component: VEvent, event: Event, url: str | None) -> None:
+    """Description, place, link and page: the same on the series and on changed dates."""
+    description = plain_text(event.description)
+    if event.online_url and event.location:
+        description = f"{description}\n\n{event.online_url}".strip()
+    if description:
+        component.add("description", description)
+    # The meeting link is where people go, so it is the place of an online event.
+    place = ", ".join(p for p in (event.location, event.online_url) if p)
+    if place:
+        component.add("location", place)
+    if event.latitude is not None and event.longitude is not None:
+        component.add("geo", (event.latitude, event.longitude))
+    if url:
+        component.add("url", url)  # the event's page on Caravana
+
+
 def _base(event: Event, url: str | None) -> VEvent:
     component = VEvent()
     component.add("uid", event.uid)
     component.add("dtstamp", event.updated_at)
     component.add("sequence", event.sequence)
     component.add("summary", event.title)
-    if event.description:
-        component.add("description", plain_excerpt(event.description, limit=4000))
-    place = event.location or event.online_url
-    if place:
-        component.add("location", place)
-    if event.latitude is not None and event.longitude is not None:
-        component.add("geo", (event.latitude, event.longitude))
-    if url or event.online_url:
-        component.add("url", event.online_url or url)
+    _details(component, event, url)
     component.add("status", "CANCELLED" if event.is_cancelled else "CONFIRMED")
     return component
 
 
-def _override(event: Event, override: EventOverride) -> VEvent:
+def _override(event: Event, override: EventOverride, url: str | None) -> VEvent:
     component = VEvent()
     component.add("uid", event.uid)
     component.add("dtstamp", override.updated_at)
     component.add("sequence", override.sequence)
     component.add("summary", override.title or event.title)
+    _details(component, event, url)
     recurrence = _local(event, override.recurrence_id)
     component.add("recurrence-id", recurrence.date() if event.all_day else recurrence)
     _times(component, event, override.starts_at, override.ends_at)
@@ -72,7 +82,7 @@ def event_components(event: Event, url: str | None = None) -> list[VEvent]:
         for value in event.exdates or []:
             excluded = _local(event, datetime.fromisoformat(value))
             series.add("exdate", excluded.date() if event.all_day else excluded)
-    return [series, *(_override(event, o) for o in event.overrides)]
+    return [series, *(_override(event, o, url) for o in event.overrides)]
 
 
 def calendar(events: Iterable[Event], name: str, url_for_event=None) -> bytes:

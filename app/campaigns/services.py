@@ -75,7 +75,8 @@ def _apply(event: Event, draft: EventDraft) -> None:
     )
     if ends <= starts and not draft.all_day:
         raise CalendarError(_("The end must be after the start."))
-    event.title = draft.title.strip()
+    # Column limits (forms check them too; imported files may not).
+    event.title = draft.title.strip()[:150]
     event.description = draft.description
     event.timezone = draft.timezone
     event.all_day = draft.all_day
@@ -83,10 +84,10 @@ def _apply(event: Event, draft: EventDraft) -> None:
     event.ends_at = ends if ends > starts else starts + timedelta(days=1)
     event.rrule = draft.rrule
     event.exdates = [to_utc(d, draft.timezone).isoformat() for d in draft.exdates_local]
-    event.location = draft.location.strip()
+    event.location = draft.location.strip()[:300]
     event.latitude, event.longitude = draft.latitude, draft.longitude
     online = draft.online_url.strip()
-    event.online_url = online if online.lower().startswith(("https://", "http://")) else ""
+    event.online_url = online[:500] if online.lower().startswith(("https://", "http://")) else ""
     event.capacity = draft.capacity
     event.visibility = draft.visibility
 
