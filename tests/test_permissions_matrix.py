@@ -7,10 +7,23 @@ coordinator and a member, an outsider, a platform admin, and a pending organisat
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 
+from app.campaigns import services as campaigns
 from app.extensions import db
-from app.models import Invitation, JoinRequest, Membership, Room, RoomScope, utcnow
+from app.models import (
+    Campaign,
+    Event,
+    Invitation,
+    JoinRequest,
+    Membership,
+    Room,
+    RoomScope,
+    Visibility,
+    utcnow,
+)
 from tests.conftest import World, sign_in
 from tests.factories import make_user
 
@@ -41,6 +54,24 @@ def _room_id(w: World, scope: RoomScope) -> int:
     return room.id
 
 
+def _campaign(w: World, visibility: Visibility) -> Campaign:
+    """A campaign led by the World's organisation, with one event at 17:00 Rome."""
+    campaign = campaigns.create_campaign(
+        w.coordinator, w.org, f"{visibility.value} campaign", date(2026, 3, 1),
+        date(2026, 4, 30), visibility=visibility,
+    )  # fmt: skip
+    draft = campaigns.EventDraft(
+        title="Vigil", timezone="Europe/Rome", starts_local=datetime(2026, 3, 17, 17),
+        ends_local=datetime(2026, 3, 17, 18),
+    )  # fmt: skip
+    campaigns.create_event(w.coordinator, w.org, draft, campaign)
+    return campaign
+
+
+def _event_id(campaign: Campaign) -> int:
+    return db.session.scalar(db.select(Event.id).where(Event.campaign_id == campaign.id))
+
+
 def _join_request_id(w: World) -> int:
     join = JoinRequest(organisation_id=w.org.id, user_id=make_user("Applicant").id)
     db.session.add(join)
@@ -48,7 +79,7 @@ def _join_request_id(w: World) -> int:
     return join.id
 
 
-# (method, path template, form data, {role: expected}) -- the whole policy of issues 2 and 3.
+# (method, path template, form data, {role: expected}) -- the whole policy of issues 2 to 4.
 MATRIX = [
     ("GET", "/", {}, dict.fromkeys(ROLES, 200)),
     ("GET", "/healthz", {}, dict.fromkeys(ROLES, 200)),
@@ -254,6 +285,99 @@ MATRIX = [
         {},
         {"anonymous": LOGIN, "outsider": 404, "member": 403, "coordinator": 403, "admin": 200},
     ),
+    # --- calendars (issue 4) ---
+    ("GET", "/campaigns/", {}, dict.fromkeys(ROLES, 200)),
+    ("GET", "/campaigns/{public_campaign}", {}, dict.fromkeys(ROLES, 200)),
+    (
+        "GET",
+        "/campaigns/{private_campaign}",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 200, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "GET",
+        "/campaigns/{private_campaign}/calendar",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 200, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "GET",
+        "/events/{private_event}",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 200, "coordinator": 200, "admin": 404},
+    ),
+    ("GET", "/events/{public_event}", {}, dict.fromkeys(ROLES, 200)),
+    (
+        "GET",
+        "/campaigns/new?org={org}",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "GET",
+        "/campaigns/{public_campaign}/edit",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "GET",
+        "/campaigns/{public_campaign}/events/new",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "GET",
+        "/organisations/{org}/events/new",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "GET",
+        "/events/{public_event}/edit",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "POST",
+        "/events/{public_event}/rsvp",
+        {"response": "going"},
+        {"anonymous": LOGIN, "outsider": 302, "member": 302, "coordinator": 302, "admin": 302},
+    ),
+    (
+        "POST",
+        "/events/{public_event}/cancel",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403},
+    ),
+    ("GET", "/calendar", {}, dict.fromkeys(ROLES, 200)),
+    ("GET", "/calendar?view=month&month=2026-03", {}, dict.fromkeys(ROLES, 200)),
+    (
+        "GET",
+        "/calendar/mine",
+        {},
+        {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200},
+    ),
+    ("GET", "/organisations/{org}/calendar", {}, dict.fromkeys(ROLES, 200)),
+    ("GET", "/calendar/public.ics", {}, dict.fromkeys(ROLES, 200)),
+    ("GET", "/organisations/{org}/calendar.ics", {}, dict.fromkeys(ROLES, 200)),
+    (
+        "GET",
+        "/campaigns/{private_campaign}/calendar.ics",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 200, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "GET",
+        "/calendar/feed",
+        {},
+        {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200},
+    ),
+    (
+        "GET",
+        "/campaigns/{public_campaign}/import",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
 ]
 
 CASES = [
@@ -280,6 +404,11 @@ def _fill(path: str, w: World) -> str:
         values["org_room"] = _room_id(w, RoomScope.ORGANISATION)
     if "{movement_room}" in path:
         values["movement_room"] = _room_id(w, RoomScope.MOVEMENT)
+    for key, visibility in (("private", Visibility.PARTICIPANTS), ("public", Visibility.PUBLIC)):
+        if f"{{{key}_campaign}}" in path or f"{{{key}_event}}" in path:
+            campaign = _campaign(w, visibility)
+            values[f"{key}_campaign"] = campaign.slug
+            values[f"{key}_event"] = _event_id(campaign)
     return path.format(**values)
 
 
