@@ -127,3 +127,25 @@ def test_moved_occurrence_keeps_its_place_and_link(db, world):
     assert len(moved) == 1
     assert "meet.example.org/madres" in str(moved[0]["LOCATION"])
     assert str(moved[0]["URL"]) == f"https://x/events/{event.id}"
+
+
+def test_all_day_series_ends_with_a_date(db, world):
+    """An all-day weekly event's end is written as a date, as calendar programs expect."""
+    start = datetime(2026, 3, 2, tzinfo=ZoneInfo("Africa/Tunis")).astimezone(UTC)
+    until = datetime(2026, 3, 30, 23, 59, tzinfo=ZoneInfo("Africa/Tunis"))
+    event = Event(
+        uid=f"{uuid.uuid4()}@caravana",
+        organisation_id=world.org.id,
+        title="Sit-in",
+        timezone="Africa/Tunis",
+        all_day=True,
+        starts_at=start,
+        ends_at=start + timedelta(days=1),
+        rrule=weekly_rule(["MO"], until=until),
+    )
+    db.session.add(event)
+    db.session.commit()
+    feed = calendar([event], "Caravana")
+    assert b"UNTIL=20260330;" in feed or b"UNTIL=20260330\r\n" in feed
+    parsed = recurring_ical_events.of(Calendar.from_ical(feed)).between(*_window())
+    assert len(parsed) == len(occurrences(event, *_window())) == 5

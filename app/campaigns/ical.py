@@ -78,7 +78,11 @@ def event_components(event: Event, url: str | None = None) -> list[VEvent]:
     series = _base(event, url)
     _times(series, event, event.starts_at, event.ends_at)
     if event.rrule:
-        series.add("rrule", vRecur.from_ical(event.rrule))
+        rule = vRecur.from_ical(event.rrule)
+        if event.all_day and "UNTIL" in rule:
+            # RFC 5545: UNTIL takes DTSTART's value type, a DATE for all-day events.
+            rule["UNTIL"] = [_local(event, until).date() for until in rule["UNTIL"]]
+        series.add("rrule", rule)
         for value in event.exdates or []:
             excluded = _local(event, datetime.fromisoformat(value))
             series.add("exdate", excluded.date() if event.all_day else excluded)
