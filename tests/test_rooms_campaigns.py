@@ -77,3 +77,15 @@ def test_only_the_lead_coordinators_open_and_moderate_a_campaign_room(app, clien
     sign_in(partner_http, partner_member)
     assert partner_http.get(f"/rooms/new?campaign={campaign.slug}").status_code == 403
     assert partner_http.get(room_path + "/moderation").status_code == 403
+
+
+def test_campaign_page_leads_to_its_rooms(app, client, world):
+    """The campaign page lists its rooms for participants and offers the lead to open one."""
+    campaign, partner_member, _ = _campaign_with_partner(world)
+    rooms.create_room(world.coordinator, RoomScope.CAMPAIGN, "Logística", "", None, campaign)
+    sign_in(client, world.coordinator)
+    page = client.get(f"/campaigns/{campaign.slug}").get_data(as_text=True)
+    assert "Logística" in page and f"/rooms/new?campaign={campaign.slug}" in page
+    outsider = app.test_client()
+    sign_in(outsider, world.outsider)
+    assert "Logística" not in outsider.get(f"/campaigns/{campaign.slug}").get_data(as_text=True)

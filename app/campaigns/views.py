@@ -33,6 +33,8 @@ from app.models import (
     OrgStatus,
     ParticipationStatus,
     Role,
+    Room,
+    RoomScope,
     Rsvp,
     RsvpResponse,
     Visibility,
@@ -42,12 +44,14 @@ from app.permissions import (
     can_answer_participation,
     can_create_campaign,
     can_create_event,
+    can_create_room,
     can_edit_campaign,
     can_edit_event,
     can_rsvp,
     can_see_rsvp_names,
     can_view_campaign,
     can_view_event,
+    can_view_room,
     require,
     require_or_404,
 )
@@ -186,7 +190,15 @@ def campaign(slug: str):
         new_event_orgs=[
             o for o in coordinated_orgs() if can_create_event(current_user, o, campaign)
         ],
+        rooms=campaign_rooms(current_user, campaign),
+        can_open_room=can_create_room(current_user, RoomScope.CAMPAIGN, campaign=campaign),
     )
+
+
+def campaign_rooms(user, campaign: Campaign) -> list[Room]:
+    """The campaign's discussion rooms this person may enter."""
+    found = db.session.scalars(select(Room).where(Room.campaign_id == campaign.id))
+    return [room for room in found if can_view_room(user, room)]
 
 
 def _invite_form(campaign: Campaign) -> InviteForm:
