@@ -51,6 +51,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import engineio
 import requests
 import socketio
 
@@ -196,8 +197,21 @@ class Recorder:
                 self.ack_errors[str(answer.get("error") if answer else answer)] += 1
 
 
-def connect(url: str, cookie: str | None, recorder: Recorder) -> socketio.Client:
-    client = socketio.Client(reconnection=False, handle_sigint=False)
+class InlineEngineIO(engineio.Client):
+    """Handle each received packet in the connection's reading thread, in order, as a browser
+    tab does, rather than in a new thread per packet (python-socketio's default)."""
+
+    def _trigger_event(self, event, *args, **kwargs):
+        return super()._trigger_event(event, *args, **{**kwargs, "run_async": False})
+
+
+class InlineClient(socketio.Client):
+    def _engineio_client_class(self):
+        return InlineEngineIO
+
+
+def connect(url: str, cookie: str | None, recorder: Recorder, inline: bool) -> socketio.Client:
+    client = (InlineClient if inline else socketio.Client)(reconnection=False, handle_sigint=False)
     client.on("message", recorder.on_message)
     headers = {"Cookie": cookie} if cookie else {}
     client.connect(url, headers=headers, transports=["websocket"], wait_timeout=30)
@@ -211,7 +225,8 @@ def client_process(pipe, url: str, cookies: list, room_id: int, sends: bool, arg
     recorder, clients, total = Recorder(), [], int(args.rate * args.seconds)
     try:
         with ThreadPoolExecutor(8) as pool:
-            clients = list(pool.map(lambda cookie: connect(url, cookie, recorder), cookies))
+            work = [(url, cookie, recorder, not args.thread_per_event) for cookie in cookies]
+            clients = list(pool.map(lambda task: connect(*task), work))
         for client in clients:
             answer = client.call("join", {"room_id": room_id}, timeout=30)
             if not answer or not answer.get("ok"):
@@ -375,6 +390,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15, help="D seconds of sending")
     parser.add_argument("--senders", type=int, default=4, help="clients that send, in turn")
     parser.add_argument("--procs", type=int, default=2, help="processes of receiving clients")
+    parser.add_argument("--thread-per-event", action="store_true",
+                        help="stock python-socketio clients: a thread per event")  # fmt: skip
     parser.add_argument("--threads", type=int, default=200, help="gunicorn --threads (> N)")
     parser.add_argument("--drain", type=float, default=10, help="wait for late deliveries, s")
     parser.add_argument("--timeout", type=int, default=900, help="hard limit of the run, s")
