@@ -12,10 +12,12 @@ WebSockets, and --senders of them posting M messages/s in total for D seconds. T
 clients and load against a bare python-socketio server (same gunicorn, same transport, no
 database, no checks) as the ceiling. Posting is not rate-limited here (RATELIMIT_ENABLED=false).
 
-The clients are python-socketio clients, which start a thread per received event; one Python
-process cannot take 100 of them at 20 msg/s (its GIL saturates and the measured latency is the
-benchmark's own). So the senders run in one process and the other clients are spread over
---procs processes; times come from CLOCK_MONOTONIC, which all processes share.
+The clients are python-socketio clients. By default each handles its events in order in its
+reading thread, as a browser tab does; stock python-socketio starts a thread per received event
+(--thread-per-event), which on a 2-core machine costs more CPU than the server it measures. One
+Python process cannot take 100 clients at 20 msg/s either (its GIL saturates), so the senders run
+in one process and the other clients are spread over --procs processes; times come from
+CLOCK_MONOTONIC, which all processes share. The CPU lines show what the clients cost.
 
 Output, per server, then the ratio Caravana/bare:
   ack p50/p95               send -> the sender's acknowledgement (ms)
