@@ -149,3 +149,30 @@ def test_all_day_series_ends_with_a_date(db, world):
     assert b"UNTIL=20260330;" in feed or b"UNTIL=20260330\r\n" in feed
     parsed = recurring_ical_events.of(Calendar.from_ical(feed)).between(*_window())
     assert len(parsed) == len(occurrences(event, *_window())) == 5
+
+
+def test_my_calendar_holds_partners_events_in_campaigns_we_lead(db, world):
+    """A member sees in 'my calendar' and personal feed what a partner adds to a campaign
+    their own organisation leads."""
+    from app.campaigns import services
+    from app.models import Role
+    from tests.factories import add_member, make_org, make_user
+
+    campaign = services.create_campaign(
+        world.coordinator, world.org, "Caravana", date(2026, 3, 1), date(2026, 4, 30)
+    )
+    partner, partner_boss = make_org("Partner"), make_user("Partner boss")
+    add_member(partner, partner_boss, Role.COORDINATOR)
+    invitation = services.invite_organisation(world.coordinator, campaign, partner)
+    services.answer_participation(partner_boss, invitation, True)
+    draft = services.EventDraft(
+        title="Vigilia",
+        timezone="America/Tegucigalpa",
+        starts_local=datetime(2026, 3, 20, 18),
+        ends_local=datetime(2026, 3, 20, 19),
+    )
+    event = services.create_event(partner_boss, partner, draft, campaign)
+    mine = services.events_in(*_window(), world.member, user_scope=world.member)
+    assert [o.event.id for o in mine] == [event.id]
+    assert services.personal_events(world.member) == [event]
+    assert services.personal_events(world.outsider) == []

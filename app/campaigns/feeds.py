@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin, current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from app.campaigns import bp, importer, services
@@ -23,13 +23,8 @@ from app.extensions import db
 from app.models import (
     CalendarToken,
     Campaign,
-    CampaignParticipant,
     Event,
-    Membership,
     Organisation,
-    ParticipationStatus,
-    Rsvp,
-    RsvpResponse,
     User,
     Visibility,
 )
@@ -78,33 +73,6 @@ def _ics(
     if personal:
         response.headers["X-Robots-Tag"] = "noindex"
     return response
-
-
-def personal_events(user: User) -> list[Event]:
-    """What a person's own calendar holds: events of their organisations, of the campaigns
-    their organisations lead or take part in, and those they said they go to (or may)."""
-    org_ids = select(Membership.organisation_id).where(Membership.user_id == user.id)
-    joined = select(CampaignParticipant.campaign_id).where(
-        CampaignParticipant.organisation_id.in_(org_ids),
-        CampaignParticipant.status == ParticipationStatus.ACCEPTED,
-    )
-    led = select(Campaign.id).where(Campaign.lead_organisation_id.in_(org_ids))
-    answered = select(Rsvp.event_id).where(
-        Rsvp.user_id == user.id, Rsvp.response != RsvpResponse.NOT_GOING
-    )
-    query = (
-        select(Event)
-        .where(
-            or_(
-                Event.organisation_id.in_(org_ids),
-                Event.campaign_id.in_(joined),
-                Event.campaign_id.in_(led),
-                Event.id.in_(answered),
-            )
-        )
-        .order_by(Event.starts_at)
-    )
-    return [e for e in db.session.scalars(query) if can_view_event(user, e)]
 
 
 def _has_feed_address(user: User) -> bool:
@@ -160,7 +128,7 @@ def personal_feed(token: str):
     owner = services.user_for_feed_token(token)
     require_or_404(owner is not None)
     return _ics(
-        personal_events(owner),  # type: ignore[arg-type]
+        services.personal_events(owner),  # type: ignore[arg-type]
         _("Caravana — my calendar"),
         "caravana-my-calendar.ics",
         personal=True,

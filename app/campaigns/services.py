@@ -259,26 +259,41 @@ def events_in(
     if org is not None:
         query = query.where(Event.organisation_id == org.id)
     if user_scope is not None:
-        org_ids = select(Membership.organisation_id).where(Membership.user_id == user_scope.id)
-        campaign_ids = select(CampaignParticipant.campaign_id).where(
-            CampaignParticipant.organisation_id.in_(org_ids),
-            CampaignParticipant.status == ParticipationStatus.ACCEPTED,
-        )
-        rsvp_ids = select(Rsvp.event_id).where(
-            Rsvp.user_id == user_scope.id, Rsvp.response != RsvpResponse.NOT_GOING
-        )
-        query = query.where(
-            or_(
-                Event.organisation_id.in_(org_ids),
-                Event.campaign_id.in_(campaign_ids),
-                Event.id.in_(rsvp_ids),
-            )
-        )
+        query = query.where(personal_condition(user_scope))
     found: list[Occurrence] = []
     for event in db.session.scalars(query):
         if can_view_event(viewer, event):
             found.extend(occurrences(event, window_start, window_end))
     return sorted(found, key=lambda o: o.starts_at)
+
+
+def campaigns_of(org_ids):
+    """A query of the campaigns these organisations lead or accepted to take part in."""
+    joined = select(CampaignParticipant.campaign_id).where(
+        CampaignParticipant.organisation_id.in_(org_ids),
+        CampaignParticipant.status == ParticipationStatus.ACCEPTED,
+    )
+    return joined.union(select(Campaign.id).where(Campaign.lead_organisation_id.in_(org_ids)))
+
+
+def personal_condition(user: User):
+    """Events of a person's own calendar: their organisations', their organisations'
+    campaigns', and those they said they go to (or may)."""
+    org_ids = select(Membership.organisation_id).where(Membership.user_id == user.id)
+    answered = select(Rsvp.event_id).where(
+        Rsvp.user_id == user.id, Rsvp.response != RsvpResponse.NOT_GOING
+    )
+    return or_(
+        Event.organisation_id.in_(org_ids),
+        Event.campaign_id.in_(campaigns_of(org_ids)),
+        Event.id.in_(answered),
+    )
+
+
+def personal_events(user: User) -> list[Event]:
+    """Whole events (series) of a person's own calendar that they may see, for their feed."""
+    query = select(Event).where(personal_condition(user)).order_by(Event.starts_at)
+    return [e for e in db.session.scalars(query) if can_view_event(user, e)]
 
 
 def visible_events(viewer, **scope) -> list[Event]:

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import audit
+from app.campaigns.services import campaigns_of
 from app.extensions import db, limiter, socketio
 from app.markup import render_markdown
 from app.models import (
     Campaign,
-    CampaignParticipant,
     LiveSocket,
     Membership,
     Mention,
@@ -29,7 +29,6 @@ from app.models import (
     MessageRevision,
     Organisation,
     OrgStatus,
-    ParticipationStatus,
     ReadMarker,
     Room,
     RoomMute,
@@ -87,15 +86,9 @@ def channels_for(user: User) -> list[str]:
 
 
 def _campaign_ids(org_ids) -> list[int]:
-    """Campaigns these organisations lead or accepted to take part in."""
     if not org_ids:
         return []
-    led = select(Campaign.id).where(Campaign.lead_organisation_id.in_(org_ids))
-    joined = select(CampaignParticipant.campaign_id).where(
-        CampaignParticipant.organisation_id.in_(org_ids),
-        CampaignParticipant.status == ParticipationStatus.ACCEPTED,
-    )
-    return list(db.session.scalars(led.union(joined)))
+    return list(db.session.scalars(campaigns_of(org_ids)))
 
 
 # --- reading ----------------------------------------------------------------------------------
