@@ -513,3 +513,21 @@ def test_activity_names_the_author_so_own_messages_are_not_unread(app, world):
     send(ana, room, "Hola")
     activity = heard(rosa, "activity")
     assert activity and activity[0]["author_id"] == world.member.id
+
+
+def test_sending_renders_the_markdown_once(app, world, monkeypatch):
+    """One send renders its text once for the room and the sender; an edit shows new text."""
+    from app.rooms import services as room_services
+
+    calls = []
+    real = room_services.render_markdown
+    monkeypatch.setattr(
+        room_services, "render_markdown", lambda text: calls.append(text) or real(text)
+    )
+    room = make_room(world)
+    ana = joined(app, world.member, room)
+    ack = send(ana, room, "**una** vez")
+    assert ack["message"]["html"] == "<p><strong>una</strong> vez</p>"
+    assert calls == ["**una** vez"]
+    edited = ana.emit("edit", {"message_id": ack["message"]["id"], "body": "*otra*"}, callback=True)
+    assert edited["message"]["html"] == "<p><em>otra</em></p>"

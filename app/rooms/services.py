@@ -211,6 +211,16 @@ def present_names(room: Room) -> list[str]:
     )
 
 
+def _html(message: Message) -> str:
+    """The message's sanitised HTML, rendered once per text (broadcast and acknowledgement
+    of one send share it; an edit changes the text and so renders again)."""
+    cached = getattr(message, "_html_cache", None)
+    if cached is None or cached[0] != message.body:
+        cached = (message.body, str(render_markdown(message.body)))
+        message._html_cache = cached  # a plain attribute, not a column
+    return cached[1]
+
+
 def serialise(message: Message) -> dict[str, Any]:
     """The JSON form of a message sent to browsers (HTML already sanitised)."""
     deleted = message.is_deleted
@@ -222,7 +232,7 @@ def serialise(message: Message) -> dict[str, Any]:
         "author_id": message.author_id,
         "author": message.author.display_name if message.author else "",
         "body": "" if deleted else message.body,
-        "html": "" if deleted else str(render_markdown(message.body)),
+        "html": "" if deleted else _html(message),
         "created_at": message.created_at.isoformat(),
         "edited": message.edited_at is not None,
         "deleted": deleted,
