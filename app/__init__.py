@@ -84,10 +84,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app import markup, templating
+    from app import templating
 
-    app.jinja_env.filters["markdown"] = markup.render_markdown
-    app.jinja_env.filters["excerpt"] = markup.plain_excerpt
     templating.init_app(app)
 
 

@@ -28,6 +28,18 @@ ACTION_LABELS = {
     "member.mute": _l("muted a person in a room"),
     "member.unmute": _l("let a muted person write again"),
     "report.resolve": _l("closed a report about a message"),
+    "room.edit": _l("changed a discussion room's name or audience"),
+    "campaign.create": _l("started a campaign"),
+    "campaign.edit": _l("edited a campaign"),
+    "campaign.invite": _l("invited an organisation to a campaign"),
+    "campaign.accept": _l("accepted to take part in a campaign"),
+    "campaign.decline": _l("declined to take part in a campaign"),
+    "campaign.remove": _l("took an organisation off a campaign"),
+    "event.create": _l("added an event"),
+    "event.edit": _l("changed an event"),
+    "event.cancel": _l("cancelled an event"),
+    "event.occurrence": _l("changed or cancelled one date of an event"),
+    "events.import": _l("imported events from a calendar file"),
 }
 
 

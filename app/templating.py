@@ -1,4 +1,5 @@
-"""What every template can use: language and direction, names, and the permission policy."""
+"""What every template can use, registered here and nowhere else: language and direction,
+names, dates and times, and the permission policy (``can.*``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import format_date, format_datetime
 
-from app import i18n, permissions
+from app import i18n, markup, permissions
+from app.campaigns import timefmt
 from app.models import utcnow
 
 
@@ -22,6 +24,9 @@ def _request_globals() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
+    """Register the filters, globals and per-request values of every template."""
+    app.jinja_env.filters["markdown"] = markup.render_markdown
+    app.jinja_env.filters["excerpt"] = markup.plain_excerpt
     # Globals (unlike context values) are visible inside imported macros too.
     app.jinja_env.globals.update(
         country_name=i18n.country_name,
@@ -30,5 +35,6 @@ def init_app(app: Flask) -> None:
         format_datetime=format_datetime,
         format_date=format_date,
         now=utcnow,
+        **timefmt.TEMPLATE_GLOBALS,
     )
     app.context_processor(_request_globals)

@@ -65,6 +65,15 @@ def socket_client(app, http_client, **kwargs) -> FreshContextSocketClient:
     return FreshContextSocketClient(app, socketio, flask_test_client=http_client, **kwargs)
 
 
+def channels_of(sock: SocketIOTestClient) -> set[str]:
+    """The Socket.IO channels (rooms) a test connection is in on the server now."""
+    from app.extensions import socketio
+
+    manager = socketio.server.manager
+    sid = manager.sid_from_eio_sid(sock.eio_sid, "/")
+    return set(manager.get_rooms(sid, "/")) - {sid} if sid else set()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def compiled_catalogues():
     """Compile the .po catalogues when their .mo files are missing or older (as make does)."""

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from app.campaigns import services
+from app.campaigns import queries, services
 from app.campaigns.recurrence import weekly_rule
 from app.campaigns.services import EventDraft
 from app.extensions import db
@@ -174,7 +174,7 @@ def test_rsvp_counts_are_public_names_only_for_members_and_a_full_event_refuses(
     assert "Ana Member" not in html
     response = outsider.post(f"/events/{event.id}/rsvp", data={"response": "going"})
     assert "This event is full." in page(outsider, response.headers["Location"])
-    assert services.rsvp_counts(event)[services.RsvpResponse.GOING] == 1
+    assert queries.rsvp_counts(event)[services.RsvpResponse.GOING] == 1
     assert outsider.post(f"/events/{event.id}/rsvp", data={"response": "maybe"}).status_code == 302
     assert "Maybe: 1" in page(browser(app), f"/events/{event.id}")
     assert "Ana Member" in page(browser(app, world.coordinator), f"/events/{event.id}")

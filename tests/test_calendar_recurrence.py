@@ -11,6 +11,7 @@ import pytest
 import recurring_ical_events
 from icalendar import Calendar
 
+from app.campaigns import queries
 from app.campaigns.ical import calendar
 from app.campaigns.recurrence import occurrences, weekly_rule
 from app.extensions import db
@@ -99,9 +100,10 @@ def test_feed_parsed_back_gives_the_same_instants(db, world):
 
 def test_a_time_the_clocks_skip_is_refused():
     """02:30 on the night Europe moves its clocks forward does not exist: it is refused."""
-    from app.campaigns.services import CalendarError, to_utc
+    from app.campaigns.services import to_utc
+    from app.errors import ServiceError
 
-    with pytest.raises(CalendarError):
+    with pytest.raises(ServiceError):
         to_utc(datetime(2026, 3, 29, 2, 30), "Europe/Rome")
     assert to_utc(datetime(2026, 3, 29, 3, 30), "Europe/Rome") == datetime(
         2026, 3, 29, 1, 30, tzinfo=UTC
@@ -172,7 +174,7 @@ def test_my_calendar_holds_partners_events_in_campaigns_we_lead(db, world):
         ends_local=datetime(2026, 3, 20, 19),
     )
     event = services.create_event(partner_boss, partner, draft, campaign)
-    mine = services.events_in(*_window(), world.member, user_scope=world.member)
+    mine = queries.events_in(*_window(), world.member, mine=world.member)
     assert [o.event.id for o in mine] == [event.id]
-    assert services.personal_events(world.member) == [event]
-    assert services.personal_events(world.outsider) == []
+    assert queries.visible_events(world.member, mine=world.member) == [event]
+    assert queries.visible_events(world.outsider, mine=world.outsider) == []

@@ -6,6 +6,7 @@ from datetime import date
 
 from app.campaigns import services as campaigns
 from app.models import Role, RoomScope
+from app.rooms import queries as room_queries
 from app.rooms import services as rooms
 from tests.conftest import sign_in, socket_client
 from tests.factories import add_member, make_org, make_user
@@ -62,7 +63,7 @@ def test_campaign_room_messages_reach_partners_live(app, world):
     # The test client hands a "message" event's payload over unwrapped.
     pushed = [p["args"] for p in partner.get_received() if p["name"] == "message"]
     assert pushed and pushed[0]["seq"] == 1
-    assert rooms.mentions_of(partner_member)[0].body == "@Lucía ¿llegan?"
+    assert room_queries.mentions_of(partner_member)[0].body == "@Lucía ¿llegan?"
 
 
 def test_only_the_lead_coordinators_open_and_moderate_a_campaign_room(app, client, world):

@@ -304,15 +304,15 @@ def test_member_reports_a_message_for_the_coordinators(app, world):
 
 
 def test_member_removed_from_the_organisation_is_cut_off_at_once(app, world):
-    """A removed member's connection closes, later messages never reach them, and
-    reconnecting does not let them back in."""
+    """A removed member's open room says it is closed, later messages never reach them,
+    and joining again is refused; the connection itself stays for the rest of the site."""
     room = make_room(world)
     ana, rosa = joined(app, world.member, room), joined(app, world.coordinator, room)
     membership = db.session.scalar(select(Membership.id).filter_by(user_id=world.member.id))
     response = rosa.http.post(f"/organisations/{world.org.slug}/members/{membership}/remove")
     assert response.status_code == 302
-    assert not ana.is_connected()
-    heard(ana)
+    assert ana.is_connected()
+    assert heard(ana, "room_closed") == [{"room_id": room.id}]
     send(rosa, room, "Plans for the meeting with the prosecutor")
     assert heard(ana) == []
     again = live(app, world.member)

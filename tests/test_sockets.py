@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import LiveSocket, Membership
-from tests.conftest import running_app, sign_in
+from tests.conftest import channels_of, running_app, sign_in
 from tests.conftest import socket_client as _socket
 from tests.factories import make_user
 
@@ -60,19 +60,21 @@ def test_sign_out_disconnects_live_sockets(app, client, world):
     assert not socket.is_connected()
 
 
-def test_removal_from_organisation_disconnects(app, client, world):
-    """A member removed by a coordinator loses their live connection immediately."""
+def test_removal_from_organisation_leaves_its_channels(app, client, world):
+    """A member removed by a coordinator leaves the organisation's channels at once; the
+    connection stays for what they may still see, and others keep theirs."""
     member_client = app.test_client()
     sign_in(member_client, world.member)
     socket = _socket(app, member_client)
-    assert socket.is_connected()
+    assert f"org:{world.org.id}" in channels_of(socket)
     membership = db.session.scalar(db.select(Membership).filter_by(user_id=world.member.id))
     sign_in(client, world.coordinator)
-    client.post(f"/organisations/{world.org.slug}/members/{membership.id}/remove")
-    assert not socket.is_connected()
-    # Other people's connections stay open.
     coordinator_socket = _socket(app, client)
-    assert coordinator_socket.is_connected()
+    client.post(f"/organisations/{world.org.slug}/members/{membership.id}/remove")
+    assert socket.is_connected()
+    assert f"org:{world.org.id}" not in channels_of(socket)
+    assert "member" not in channels_of(socket)
+    assert f"org:{world.org.id}" in channels_of(coordinator_socket)
 
 
 def test_suspension_disconnects(app, client, world):

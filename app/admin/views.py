@@ -18,7 +18,7 @@ from app.admin.services import suspend_user, unsuspend_user
 from app.extensions import db
 from app.models import AuditEntry, Organisation, OrgStatus, OutboxMail, User
 from app.orgs import services as org_services
-from app.orgs.forms import ConfirmForm
+from app.formtools import ConfirmForm
 from app.permissions import can_administer, can_decide_org, can_suspend, require
 
 

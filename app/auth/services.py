@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from flask import current_app, url_for
@@ -12,26 +10,22 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.passwords import check_password, hash_password
+from app.db import atomic
+from app.errors import ServiceError
 from app.extensions import db
 from app.mail import send_mail
 from app.models import PasswordResetToken, User, utcnow
-from app.realtime import disconnect_user
-
-
-class AccountError(ValueError):
-    """A state change that cannot be made; the message is shown to the user."""
+from app.realtime import disconnect_after_commit, disconnect_user
+from app.tokens import new_token, token_digest
 
 
 def normalise_email(email: str) -> str:
+    """E-mail addresses are compared without case or surrounding spaces."""
     return email.strip().lower()
 
 
-def token_digest(token: str) -> str:
-    """Only digests of link tokens are stored, so a database leak reveals no working link."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def find_user_by_email(email: str) -> User | None:
+    """The account with this address, if any."""
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
@@ -44,20 +38,22 @@ def register_user(
     *,
     is_admin: bool = False,
 ) -> User:
-    """Create an account; raise AccountError when the address is taken."""
+    """Create an account; raise ServiceError when the address is taken."""
     email = normalise_email(email)
     if find_user_by_email(email):
-        raise AccountError(_("An account with this e-mail address already exists."))
-    user = User(
-        email=email,
-        password_hash=hash_password(password),
-        display_name=display_name.strip(),
-        locale=locale,
-        timezone=timezone,
-        is_admin=is_admin,
-    )
-    db.session.add(user)
-    db.session.commit()
+        raise ServiceError(
+            "email_taken", _("An account with this e-mail address already exists.")
+        )
+    with atomic():
+        user = User(
+            email=email,
+            password_hash=hash_password(password),
+            display_name=display_name.strip(),
+            locale=locale,
+            timezone=timezone,
+            is_admin=is_admin,
+        )
+        db.session.add(user)
     return user
 
 
@@ -71,24 +67,25 @@ def authenticate(email: str, password: str) -> User | None:
 
 def set_password(user: User, password: str) -> None:
     """Change the password and end every other session of this account."""
-    user.password_hash = hash_password(password)
-    user.session_version += 1
-    db.session.commit()
-    disconnect_user(user.id)
+    with atomic():
+        user.password_hash = hash_password(password)
+        user.session_version += 1
+        disconnect_after_commit(user.id)
 
 
 def update_profile(user: User, display_name: str, locale: str, timezone: str) -> None:
-    user.display_name = display_name.strip()
-    user.locale = locale
-    user.timezone = timezone
-    db.session.commit()
+    """Change one's name, language and time zone."""
+    with atomic():
+        user.display_name = display_name.strip()
+        user.locale = locale
+        user.timezone = timezone
 
 
 def set_locale(user: User, locale: str) -> None:
     """Change only the interface language of an account (from the language switcher)."""
     if user.locale != locale:
-        user.locale = locale
-        db.session.commit()
+        with atomic():
+            user.locale = locale
 
 
 def sign_out_everywhere(user: User) -> None:
@@ -101,16 +98,8 @@ def request_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
-    token = secrets.token_urlsafe(32)
+    token = new_token(32)
     hours = current_app.config["PASSWORD_RESET_HOURS"]
-    db.session.add(
-        PasswordResetToken(
-            user_id=user.id,
-            token_hash=token_digest(token),
-            expires_at=utcnow() + timedelta(hours=hours),
-        )
-    )
-    db.session.commit()
     link = url_for("auth.reset_password", token=token, _external=True)
     with force_locale(user.locale or "en"):
         subject = _("Choose a new password for Caravana")
@@ -123,7 +112,15 @@ def request_password_reset(email: str) -> None:
             hours=hours,
             link=link,
         )
-    send_mail(user.email, subject, body)
+    with atomic():
+        db.session.add(
+            PasswordResetToken(
+                user_id=user.id,
+                token_hash=token_digest(token),
+                expires_at=utcnow() + timedelta(hours=hours),
+            )
+        )
+        send_mail(user.email, subject, body)
 
 
 def valid_reset_token(token: str) -> PasswordResetToken | None:
@@ -139,10 +136,11 @@ def valid_reset_token(token: str) -> PasswordResetToken | None:
 
 
 def reset_password(token: str, password: str) -> User:
-    """Use a reset link once to set a new password; raise AccountError if it is not valid."""
+    """Use a reset link once to set a new password; raise ServiceError if it is not valid."""
     found = valid_reset_token(token)
     if found is None:
-        raise AccountError(_("This link has expired or has already been used."))
-    found.used_at = utcnow()
-    set_password(found.user, password)
+        raise ServiceError("link_closed", _("This link has expired or has already been used."))
+    with atomic():
+        found.used_at = utcnow()
+        set_password(found.user, password)
     return found.user

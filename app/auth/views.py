@@ -17,7 +17,6 @@ from app.auth.forms import (
 )
 from app.auth.passwords import check_password
 from app.auth.services import (
-    AccountError,
     authenticate,
     normalise_email,
     register_user,
@@ -28,6 +27,7 @@ from app.auth.services import (
     update_profile,
     valid_reset_token,
 )
+from app.errors import ServiceError
 from app.extensions import limiter
 from app.i18n import current_language
 from app.security import safe_next
@@ -61,7 +61,7 @@ def register():
                 form.locale.data,
                 form.timezone.data,
             )
-        except AccountError as error:
+        except ServiceError as error:
             form.email.errors.append(str(error))
         else:
             login_user(user)
@@ -134,7 +134,7 @@ def reset_password_view(token: str):
     if form.validate_on_submit():
         try:
             reset_password(token, form.password.data)
-        except AccountError as error:
+        except ServiceError as error:
             flash(str(error), "error")
             return redirect(url_for("auth.reset_request"))
         logout_user()

@@ -1,130 +1,20 @@
-"""Month grid and agenda pages, and how an occurrence's time is told to each reader."""
+"""Calendar pages: month grid and agenda for the movement, my calendar, a campaign and an
+organisation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import groupby
-from zoneinfo import ZoneInfo
 
-from babel import Locale
-from babel.dates import format_skeleton
 from flask import abort, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.campaigns import bp, services
-from app.campaigns.forms import ConfirmForm
+from app.campaigns import bp, queries
 from app.campaigns.recurrence import Occurrence
-from app.i18n import select_timezone
-
-# --- telling the time -------------------------------------------------------------------------
-
-
-def reader_zone() -> ZoneInfo:
-    """The reader's zone: their account's, else UTC."""
-    return ZoneInfo(select_timezone())
-
-
-def _locale() -> Locale:
-    return get_locale() or Locale("en")
-
-
-def _fmt(skeleton: str, instant: datetime, zone: ZoneInfo) -> str:
-    return format_skeleton(skeleton, instant, tzinfo=zone, locale=_locale())
-
-
-def zone_label(zone: ZoneInfo | str) -> str:
-    return str(zone).replace("_", " ")
-
-
-def weekday_name(index: int, width: str = "wide") -> str:
-    """Monday is 0, as in date.weekday()."""
-    return _locale().days["format"][width][index]
-
-
-@bp.app_template_global()
-def when(occ: Occurrence) -> dict[str, str]:
-    """An occurrence's time for the reader, and in the event's own zone when that differs:
-    {'reader': 'Tue 17 Mar, 10:00–11:00 (your time)', 'own': '17:00 Europe/Rome'}."""
-    event = occ.event
-    own = occ.zone
-    if event.all_day:
-        day = occ.local_start.date()
-        last = (occ.ends_at.astimezone(own) - timedelta(seconds=1)).date()
-        text = _fmt("yMMMEd", datetime.combine(day, time(12)), UTC)
-        if last > day:
-            text += " – " + _fmt("yMMMEd", datetime.combine(last, time(12)), UTC)
-        return {"reader": text + " · " + _("all day"), "own": ""}
-    reader = reader_zone()
-    span = _fmt("yMMMEd", occ.starts_at, reader) + ", " + _fmt("Hm", occ.starts_at, reader)
-    span += "–" + _fmt("Hm", occ.ends_at, reader)
-    if current_user.is_authenticated:
-        span += " " + _("(your time)")
-    else:
-        span += " " + zone_label(reader)
-    other = ""
-    if str(own) != str(reader):
-        other = _fmt("Hm", occ.starts_at, own) + " " + zone_label(own)
-        if occ.starts_at.astimezone(own).date() != occ.starts_at.astimezone(reader).date():
-            other = _fmt("MMMEd", occ.starts_at, own) + ", " + other
-    return {"reader": span, "own": other}
-
-
-@bp.app_template_global()
-def campaign_status(status) -> str:
-    return {"planned": _("Planned"), "active": _("Active"), "closed": _("Closed")}.get(
-        str(status.value if hasattr(status, "value") else status), str(status)
-    )
-
-
-@bp.app_template_global()
-def short_time(occ: Occurrence) -> str:
-    """The start in the reader's zone, for a month grid cell."""
-    if occ.event.all_day:
-        return _("all day")
-    return _fmt("Hm", occ.starts_at, reader_zone())
-
-
-@bp.app_template_global()
-def describe_rule(rrule: str, zone: str) -> str:
-    """'Every week on Tuesday, 10 times' for an RRULE, in plain words."""
-    from app.campaigns.forms import WEEKDAYS, parse_rule
-
-    rule = parse_rule(rrule)
-    n = int(rule.get("INTERVAL", "1") or 1)
-    words = {
-        "DAILY": (_("Every day"), _("Every %(n)d days", n=n)),
-        "WEEKLY": (_("Every week"), _("Every %(n)d weeks", n=n)),
-        "MONTHLY": (_("Every month"), _("Every %(n)d months", n=n)),
-        "YEARLY": (_("Every year"), _("Every %(n)d years", n=n)),
-    }.get(rule.get("FREQ", ""))
-    if words is None:
-        return _("Repeats")
-    text = words[0] if n == 1 else words[1]
-    days = [WEEKDAYS.index(d[-2:]) for d in rule.get("BYDAY", "").split(",") if d[-2:] in WEEKDAYS]
-    if days:
-        text += " · " + ", ".join(weekday_name(i) for i in days)
-    if "COUNT" in rule:
-        text += " · " + _("%(n)s times", n=rule["COUNT"])
-    elif "UNTIL" in rule:
-        until = datetime.strptime(rule["UNTIL"][:8], "%Y%m%d").replace(tzinfo=UTC)
-        text += " · " + _("until %(date)s", date=_fmt("yMMMd", until, ZoneInfo(zone)))
-    return text
-
-
-@bp.app_template_global()
-def day_label(day: date) -> str:
-    """'Tuesday 17 March 2026' in the reader's language."""
-    return _fmt("yMMMMEEEEd", datetime.combine(day, time(12)), UTC)
-
-
-@bp.app_template_global()
-def occurrence_url(occ: Occurrence) -> str:
-    if occ.recurrence_id is None:
-        return url_for("campaigns.event", event_id=occ.event.id)
-    return url_for("campaigns.event", event_id=occ.event.id, at=occ.recurrence_id.isoformat())
-
+from app.campaigns.timefmt import by_day, fmt, locale, reader_zone, weekday_name
+from app.formtools import ConfirmForm
+from app.orgs.queries import get_org_or_404
 
 # --- months -----------------------------------------------------------------------------------
 
@@ -144,10 +34,12 @@ def requested_month() -> date:
 
 
 def next_month(month: date) -> date:
+    """The first day of the following month."""
     return (month + timedelta(days=32)).replace(day=1)
 
 
 def previous_month(month: date) -> date:
+    """The first day of the month before."""
     return (month - timedelta(days=1)).replace(day=1)
 
 
@@ -159,22 +51,10 @@ def month_window(month: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def reader_day(occ: Occurrence) -> date:
-    if occ.event.all_day:
-        return occ.local_start.date()
-    return occ.starts_at.astimezone(reader_zone()).date()
-
-
-def by_day(found: list[Occurrence]) -> list[tuple[date, list[Occurrence]]]:
-    """Occurrences grouped by the reader's day, for the agenda."""
-    ordered = sorted(found, key=lambda o: (reader_day(o), o.starts_at))
-    return [(day, list(items)) for day, items in groupby(ordered, key=reader_day)]
-
-
 def month_grid(month: date, found: list[Occurrence]) -> dict:
     """Days of the month with their occurrences, and where the first day sits in the week."""
-    days = {day: items for day, items in by_day(found)}
-    first_weekday = _locale().first_week_day  # 0 is Monday
+    days = dict(by_day(found))
+    first_weekday = locale().first_week_day  # 0 is Monday
     order = [(first_weekday + i) % 7 for i in range(7)]
     cells = []
     day = month
@@ -189,7 +69,13 @@ def month_grid(month: date, found: list[Occurrence]) -> dict:
     }
 
 
-def render_calendar(title: str, endpoint: str, fetch, feed_url: str = "", **context):
+def render_calendar(
+    title: str,
+    endpoint: str,
+    fetch: Callable[[datetime, datetime], list[Occurrence]],
+    feed_url: str = "",
+    **context,
+):
     """A month grid or agenda page for one scope; fetch(start, end) gives the occurrences."""
     view = request.args.get("view", "agenda")
     if view not in {"agenda", "month"}:
@@ -202,7 +88,7 @@ def render_calendar(title: str, endpoint: str, fetch, feed_url: str = "", **cont
         title=title,
         view=view,
         month=month,
-        month_name=_fmt("yMMMM", datetime.combine(month, time(12)), UTC),
+        month_name=fmt("yMMMM", datetime.combine(month, time(12)), UTC),
         previous_url=url_for(
             endpoint, view=view, month=previous_month(month).strftime("%Y-%m"), **args
         ),
@@ -226,8 +112,8 @@ def movement_calendar():
     return render_calendar(
         _("Calendar of the movement"),
         "campaigns.movement_calendar",
-        lambda start, end: services.events_in(start, end, current_user),
-        feed_url="/calendar/public.ics",
+        lambda start, end: queries.events_in(start, end, current_user),
+        feed_url=url_for("campaigns.public_feed"),
     )
 
 
@@ -238,37 +124,34 @@ def my_calendar():
     return render_calendar(
         _("My calendar"),
         "campaigns.my_calendar",
-        lambda start, end: services.events_in(start, end, current_user, user_scope=current_user),
-        feed_url="/calendar/feed",
+        lambda start, end: queries.events_in(start, end, current_user, mine=current_user),
+        feed_url=url_for("campaigns.feed_settings"),
         personal=True,
     )
 
 
 @bp.get("/campaigns/<slug>/calendar")
 def campaign_calendar(slug: str):
-    from app.campaigns.views import get_campaign_or_404
-
-    campaign = get_campaign_or_404(slug)
+    """One campaign's events."""
+    campaign = queries.get_campaign_or_404(slug, current_user)
     return render_calendar(
         campaign.title,
         "campaigns.campaign_calendar",
-        lambda start, end: services.events_in(start, end, current_user, campaign=campaign),
-        feed_url=f"/campaigns/{campaign.slug}/calendar.ics",
+        lambda start, end: queries.events_in(start, end, current_user, campaign=campaign),
+        feed_url=url_for("campaigns.campaign_feed", slug=campaign.slug),
         campaign=campaign,
     )
 
 
 @bp.get("/organisations/<slug>/calendar")
-def org_calendar(slug: str):
-    from app.campaigns.views import pending_invitations
-    from app.orgs.queries import get_org_or_404
-
+def organisation_calendar(slug: str):
+    """One organisation's events, and the campaign invitations its coordinators answer."""
     org = get_org_or_404(slug, current_user)
     return render_calendar(
         org.name,
-        "campaigns.org_calendar",
-        lambda start, end: services.events_in(start, end, current_user, org=org),
-        feed_url=f"/organisations/{org.slug}/calendar.ics",
+        "campaigns.organisation_calendar",
+        lambda start, end: queries.events_in(start, end, current_user, org=org),
+        feed_url=url_for("campaigns.organisation_feed", slug=org.slug),
         org=org,
-        invitations=pending_invitations(org),
+        invitations=queries.pending_invitations(current_user, org),
     )

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,14 +23,13 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
+from app.campaigns.recurrence import FREQUENCIES, WEEKDAYS, parse_rule
 from app.campaigns.services import EventDraft
-from app.formtools import choices
+from app.campaigns.timefmt import weekday_name
+from app.formtools import CheckboxList, choices
 from app.i18n import all_timezones, is_valid_timezone
 from app.models import CampaignStatus, Visibility
-from app.orgs.forms import CheckboxList
 
-WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 
 
 def visibility_choices():
@@ -43,8 +43,7 @@ def visibility_choices():
 
 
 def weekday_choices():
-    from app.campaigns.calendar_views import weekday_name
-
+    """The days of the week in the reader's language, Monday first (RFC 5545 codes)."""
     return choices((code, weekday_name(i)) for i, code in enumerate(WEEKDAYS))
 
 
@@ -104,12 +103,16 @@ class InviteForm(FlaskForm):
     organisation = SelectField(_l("Organisation to invite"), choices=[])
 
 
-class ConfirmForm(FlaskForm):
-    """A button that only needs the CSRF token."""
-
-
 class RsvpForm(FlaskForm):
     response = HiddenField()
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("Calendar file (.ics)"),
+        description=_l("Exported from another calendar program, at most 1 MB."),
+        validators=[FileRequired(_l("Please choose a file."))],
+    )
 
 
 class EventForm(FlaskForm):
@@ -302,12 +305,6 @@ class EventForm(FlaskForm):
             datetime.fromisoformat(value).astimezone(zone).date().isoformat()
             for value in event.exdates or []
         )
-
-
-def parse_rule(rrule: str) -> dict[str, str]:
-    """FREQ=WEEKLY;BYDAY=TU -> {'FREQ': 'WEEKLY', 'BYDAY': 'TU'}."""
-    pairs = (part.split("=", 1) for part in (rrule or "").split(";") if "=" in part)
-    return {key.upper(): value for key, value in pairs}
 
 
 class OccurrenceForm(FlaskForm):

@@ -6,8 +6,6 @@ only when the whole file reads cleanly are the events created, in one database t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
@@ -20,8 +18,11 @@ from icalendar import Calendar, vRecur
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from sqlalchemy import select
 
+from app import audit
 from app.campaigns import services
-from app.campaigns.services import CalendarError, EventDraft
+from app.campaigns.services import EventDraft
+from app.db import atomic
+from app.errors import ServiceError
 from app.extensions import db
 from app.models import Campaign, Event, User
 
@@ -30,8 +31,11 @@ MAX_EVENTS = 500
 DEFAULT_LENGTH = timedelta(hours=1)  # an event given with a start only
 
 
-class IcsImportError(CalendarError):
+class IcsImportError(ServiceError):
     """The file cannot be imported; the message says why, and nothing was imported."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("bad_file", message)
 
 
 @dataclass
@@ -347,22 +351,6 @@ def _read_all(reader: _Reader, components: list[Any]) -> list[Series]:
 # --- creating ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def one_transaction() -> Iterator[None]:
-    """Run several service calls as one transaction: their commits only flush, and the
-    whole lot is committed at the end or rolled back on any error."""
-    session = db.session()
-    session.commit = session.flush  # type: ignore[method-assign]
-    try:
-        yield
-    except BaseException:
-        del session.commit
-        session.rollback()
-        raise
-    del session.commit
-    session.commit()
-
-
 def _free_uid(uid: str, taken: set[str]) -> str | None:
     if not uid or len(uid) > 120 or uid in taken:
         return None
@@ -376,11 +364,19 @@ def import_ics(actor: User, campaign: Campaign, source: IO[bytes] | bytes) -> li
     data = source if isinstance(source, bytes) else source.read(MAX_BYTES + 1)
     found = read_ics(data, actor.timezone or "UTC")
     try:
-        with one_transaction():
-            return _create(actor, campaign, found)
+        with atomic():  # all the file's events, or none
+            created = _create(actor, campaign, found)
+            audit.record(
+                actor,
+                "events.import",
+                org=campaign.lead_organisation,
+                campaign=campaign.slug,
+                count=len(created),
+            )
+            return created
     except IcsImportError:
         raise
-    except CalendarError as error:  # a service refused a change: nothing was kept
+    except ServiceError as error:  # a service refused a change: nothing was kept
         raise IcsImportError(str(error)) from error
 
 
@@ -390,7 +386,9 @@ def _create(actor: User, campaign: Campaign, found: list[Series]) -> list[Event]
     taken: set[str] = set()
     for item in found:
         uid = _free_uid(item.uid, taken)
-        event = services.create_event(actor, org, item.draft, campaign=campaign, uid=uid)
+        event = services.create_event(
+            actor, org, item.draft, campaign=campaign, uid=uid, record=False
+        )
         taken.add(event.uid)
         for change in item.changes:
             services.change_occurrence(

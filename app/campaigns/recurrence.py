@@ -16,6 +16,8 @@ from dateutil.rrule import rrulestr
 from app.models import Event
 
 MAX_OCCURRENCES = 1000  # a window never expands into more than this
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 
 
 @dataclass(frozen=True)
@@ -118,3 +120,9 @@ def weekly_rule(
 
 def span(days: int = 0, hours: int = 0) -> timedelta:
     return timedelta(days=days, hours=hours)
+
+
+def parse_rule(rrule: str) -> dict[str, str]:
+    """FREQ=WEEKLY;BYDAY=TU -> {'FREQ': 'WEEKLY', 'BYDAY': 'TU'}."""
+    pairs = (part.split("=", 1) for part in (rrule or "").split(";") if "=" in part)
+    return {key.upper(): value for key, value in pairs}

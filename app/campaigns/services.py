@@ -1,18 +1,23 @@
-"""Campaign and event state changes, shared by the pages, the importer and the demo."""
+"""Campaign and event state changes, shared by the pages, the importer and the demo.
+
+Each runs in one unit of work and writes the audit log, like the other features; a change of
+who takes part in a campaign brings the open pages of the people concerned in line at once.
+"""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from app.auth.services import token_digest
-from app.campaigns.recurrence import Occurrence, occurrences
+from app import audit
+from app.campaigns.queries import rsvp_counts
+from app.db import atomic
+from app.errors import ServiceError
 from app.extensions import db
 from app.models import (
     CalendarToken,
@@ -21,7 +26,6 @@ from app.models import (
     CampaignStatus,
     Event,
     EventOverride,
-    Membership,
     Organisation,
     ParticipationStatus,
     Rsvp,
@@ -30,12 +34,10 @@ from app.models import (
     Visibility,
     utcnow,
 )
-from app.orgs.services import slugify
-from app.permissions import can_view_event
-
-
-class CalendarError(ValueError):
-    """A change that cannot be made; the message is shown to the person."""
+from app.permissions import holders
+from app.realtime import sync_after_commit
+from app.text import unique_slug, web_url
+from app.tokens import new_token, token_digest
 
 
 @dataclass
@@ -62,8 +64,9 @@ def to_utc(wall: datetime, zone: str) -> datetime:
     """A wall time in a zone as an aware UTC instant; refuse a time the clocks skip."""
     instant = wall.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
     if instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None) != wall.replace(tzinfo=None):
-        raise CalendarError(
-            _("This time does not exist that day: the clocks change. Please choose another time.")
+        raise ServiceError(
+            "no_such_time",
+            _("This time does not exist that day: the clocks change. Please choose another time."),
         )
     return instant
 
@@ -74,7 +77,7 @@ def _apply(event: Event, draft: EventDraft) -> None:
         to_utc(draft.ends_local, draft.timezone),
     )
     if ends <= starts and not draft.all_day:
-        raise CalendarError(_("The end must be after the start."))
+        raise ServiceError("ends_before_start", _("The end must be after the start."))
     # Column limits (forms check them too; imported files may not).
     event.title = draft.title.strip()[:150]
     event.description = draft.description
@@ -86,8 +89,7 @@ def _apply(event: Event, draft: EventDraft) -> None:
     event.exdates = [to_utc(d, draft.timezone).isoformat() for d in draft.exdates_local]
     event.location = draft.location.strip()[:300]
     event.latitude, event.longitude = draft.latitude, draft.longitude
-    online = draft.online_url.strip()
-    event.online_url = online[:500] if online.lower().startswith(("https://", "http://")) else ""
+    event.online_url = web_url(draft.online_url)
     event.capacity = draft.capacity
     event.visibility = draft.visibility
 
@@ -98,33 +100,42 @@ def create_event(
     draft: EventDraft,
     campaign: Campaign | None = None,
     uid: str | None = None,
+    record: bool = True,
 ) -> Event:
-    event = Event(
-        uid=uid or f"{uuid.uuid4()}@caravana",
-        organisation_id=org.id,
-        campaign_id=campaign.id if campaign else None,
-        created_by_id=actor.id,
-    )
-    _apply(event, draft)
-    db.session.add(event)
-    db.session.commit()
+    """Add an event organised by org (in a campaign it takes part in, or on its own);
+    ``record=False`` when the caller writes one audit entry for many (an import)."""
+    with atomic():
+        event = Event(
+            uid=uid or f"{uuid.uuid4()}@caravana",
+            organisation_id=org.id,
+            campaign_id=campaign.id if campaign else None,
+            created_by_id=actor.id,
+        )
+        _apply(event, draft)
+        db.session.add(event)
+        db.session.flush()
+        if record:
+            audit.record(actor, "event.create", org=org, event=event.id, title=event.title)
     return event
 
 
 def update_event(actor: User, event: Event, draft: EventDraft) -> Event:
     """Change the whole series; calendars see a higher SEQUENCE and update their copy."""
-    _apply(event, draft)
-    event.sequence += 1
-    event.updated_at = utcnow()
-    db.session.commit()
+    with atomic():
+        _apply(event, draft)
+        event.sequence += 1
+        event.updated_at = utcnow()
+        audit.record(actor, "event.edit", org=event.organisation, event=event.id)
     return event
 
 
 def cancel_event(actor: User, event: Event) -> None:
-    event.cancelled_at = utcnow()
-    event.sequence += 1
-    event.updated_at = utcnow()
-    db.session.commit()
+    """Cancel every date of an event (calendars show it struck through)."""
+    with atomic():
+        event.cancelled_at = utcnow()
+        event.sequence += 1
+        event.updated_at = utcnow()
+        audit.record(actor, "event.cancel", org=event.organisation, event=event.id)
 
 
 def change_occurrence(
@@ -138,27 +149,34 @@ def change_occurrence(
 ) -> EventOverride:
     """Move, rename or cancel one occurrence of a series (RECURRENCE-ID in feeds)."""
     if not event.rrule:
-        raise CalendarError(_("This event does not repeat."))
+        raise ServiceError("not_repeating", _("This event does not repeat."))
     duration = event.ends_at - event.starts_at
-    override = next((o for o in event.overrides if o.recurrence_id == recurrence_id), None)
-    if override is None:
-        override = EventOverride(
-            event=event,
-            recurrence_id=recurrence_id,
-            starts_at=recurrence_id,
-            ends_at=recurrence_id + duration,
+    with atomic():
+        override = next((o for o in event.overrides if o.recurrence_id == recurrence_id), None)
+        if override is None:
+            override = EventOverride(
+                event=event,
+                recurrence_id=recurrence_id,
+                starts_at=recurrence_id,
+                ends_at=recurrence_id + duration,
+            )
+            db.session.add(override)
+        if starts_local is not None:
+            override.starts_at = to_utc(starts_local, event.timezone)
+            override.ends_at = (
+                to_utc(ends_local, event.timezone) if ends_local else override.starts_at + duration
+            )
+        override.title = title.strip()
+        override.cancelled = cancelled
+        override.sequence = event.sequence + 1
+        override.updated_at = utcnow()
+        audit.record(
+            actor,
+            "event.occurrence",
+            org=event.organisation,
+            event=event.id,
+            date=recurrence_id.isoformat(),
         )
-        db.session.add(override)
-    if starts_local is not None:
-        override.starts_at = to_utc(starts_local, event.timezone)
-        override.ends_at = (
-            to_utc(ends_local, event.timezone) if ends_local else override.starts_at + duration
-        )
-    override.title = title.strip()
-    override.cancelled = cancelled
-    override.sequence = event.sequence + 1
-    override.updated_at = utcnow()
-    db.session.commit()
     return override
 
 
@@ -176,26 +194,24 @@ def create_campaign(
     visibility: Visibility = Visibility.PUBLIC,
     status: CampaignStatus = CampaignStatus.PLANNED,
 ) -> Campaign:
+    """Start a campaign led by one organisation."""
     if ends_on < starts_on:
-        raise CalendarError(_("The end must be after the start."))
-    base = slugify(title)
-    slug, n = base, 2
-    while db.session.scalar(select(Campaign.id).where(Campaign.slug == slug)):
-        slug, n = f"{base}-{n}", n + 1
-    campaign = Campaign(
-        slug=slug,
-        title=title.strip(),
-        description=description,
-        goal=goal,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        visibility=visibility,
-        status=status,
-        lead_organisation_id=lead.id,
-        created_by_id=actor.id,
-    )
-    db.session.add(campaign)
-    db.session.commit()
+        raise ServiceError("ends_before_start", _("The end must be after the start."))
+    with atomic():
+        campaign = Campaign(
+            slug=unique_slug(Campaign.slug, title, "campaign"),
+            title=title.strip(),
+            description=description,
+            goal=goal,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            visibility=visibility,
+            status=status,
+            lead_organisation_id=lead.id,
+            created_by_id=actor.id,
+        )
+        db.session.add(campaign)
+        audit.record(actor, "campaign.create", org=lead, campaign=campaign.slug)
     return campaign
 
 
@@ -212,100 +228,69 @@ def update_campaign(
 ) -> Campaign:
     """Change a campaign's profile, dates, status and visibility."""
     if ends_on < starts_on:
-        raise CalendarError(_("The end must be after the start."))
-    campaign.title, campaign.description, campaign.goal = title.strip(), description, goal
-    campaign.starts_on, campaign.ends_on = starts_on, ends_on
-    campaign.visibility, campaign.status = visibility, status
-    db.session.commit()
+        raise ServiceError("ends_before_start", _("The end must be after the start."))
+    with atomic():
+        campaign.title, campaign.description, campaign.goal = title.strip(), description, goal
+        campaign.starts_on, campaign.ends_on = starts_on, ends_on
+        campaign.visibility, campaign.status = visibility, status
+        audit.record(
+            actor, "campaign.edit", org=campaign.lead_organisation, campaign=campaign.slug
+        )
     return campaign
 
 
-def invite_organisation(actor: User, campaign: Campaign, org: Organisation) -> CampaignParticipant:
+def _members_of(org_id: int):
+    """A query of the members of an organisation (their access to a campaign changed)."""
+    return holders([f"org:{org_id}"])
+
+
+def invite_organisation(
+    actor: User, campaign: Campaign, org: Organisation
+) -> CampaignParticipant | None:
+    """Invite an organisation to take part; its coordinators answer."""
     existing = next((p for p in campaign.participants if p.organisation_id == org.id), None)
     if existing is not None or org.id == campaign.lead_organisation_id:
-        return existing  # type: ignore[return-value]
-    participant = CampaignParticipant(
-        campaign=campaign, organisation_id=org.id, invited_by_id=actor.id
-    )
-    db.session.add(participant)
-    db.session.commit()
+        return existing
+    with atomic():
+        participant = CampaignParticipant(
+            campaign=campaign, organisation_id=org.id, invited_by_id=actor.id
+        )
+        db.session.add(participant)
+        audit.record(
+            actor, "campaign.invite", org=campaign.lead_organisation, campaign=campaign.slug,
+            invited=org.name,
+        )  # fmt: skip
+        sync_after_commit(_members_of(org.id))
     return participant
 
 
 def answer_participation(actor: User, participant: CampaignParticipant, accept: bool) -> None:
-    participant.status = ParticipationStatus.ACCEPTED if accept else ParticipationStatus.DECLINED
-    participant.decided_at = utcnow()
-    db.session.commit()
+    """Take part in a campaign, or decline (also after having taken part): the organisation's
+    members gain or lose the campaign's rooms and private events at once."""
+    with atomic():
+        participant.status = (
+            ParticipationStatus.ACCEPTED if accept else ParticipationStatus.DECLINED
+        )
+        participant.decided_at = utcnow()
+        audit.record(
+            actor,
+            "campaign.accept" if accept else "campaign.decline",
+            org=participant.organisation,
+            campaign=participant.campaign.slug,
+        )
+        sync_after_commit(_members_of(participant.organisation_id))
 
 
-# --- reading ----------------------------------------------------------------------------------
-
-
-def events_in(
-    window_start: datetime,
-    window_end: datetime,
-    viewer,
-    campaign: Campaign | None = None,
-    org: Organisation | None = None,
-    user_scope: User | None = None,
-) -> list[Occurrence]:
-    """Occurrences the viewer may see in a window, for one campaign, one organisation,
-    a person's own calendar (their organisations, campaigns and RSVPs) or the movement."""
-    query = select(Event).where(
-        Event.starts_at < window_end, or_(Event.rrule != "", Event.ends_at > window_start)
-    )
-    if campaign is not None:
-        query = query.where(Event.campaign_id == campaign.id)
-    if org is not None:
-        query = query.where(Event.organisation_id == org.id)
-    if user_scope is not None:
-        query = query.where(personal_condition(user_scope))
-    found: list[Occurrence] = []
-    for event in db.session.scalars(query):
-        if can_view_event(viewer, event):
-            found.extend(occurrences(event, window_start, window_end))
-    return sorted(found, key=lambda o: o.starts_at)
-
-
-def campaigns_of(org_ids):
-    """A query of the campaigns these organisations lead or accepted to take part in."""
-    joined = select(CampaignParticipant.campaign_id).where(
-        CampaignParticipant.organisation_id.in_(org_ids),
-        CampaignParticipant.status == ParticipationStatus.ACCEPTED,
-    )
-    return joined.union(select(Campaign.id).where(Campaign.lead_organisation_id.in_(org_ids)))
-
-
-def personal_condition(user: User):
-    """Events of a person's own calendar: their organisations', their organisations'
-    campaigns', and those they said they go to (or may)."""
-    org_ids = select(Membership.organisation_id).where(Membership.user_id == user.id)
-    answered = select(Rsvp.event_id).where(
-        Rsvp.user_id == user.id, Rsvp.response != RsvpResponse.NOT_GOING
-    )
-    return or_(
-        Event.organisation_id.in_(org_ids),
-        Event.campaign_id.in_(campaigns_of(org_ids)),
-        Event.id.in_(answered),
-    )
-
-
-def personal_events(user: User) -> list[Event]:
-    """Whole events (series) of a person's own calendar that they may see, for their feed."""
-    query = select(Event).where(personal_condition(user)).order_by(Event.starts_at)
-    return [e for e in db.session.scalars(query) if can_view_event(user, e)]
-
-
-def visible_events(viewer, **scope) -> list[Event]:
-    """Whole events (series) the viewer may see, for feeds."""
-    query = select(Event)
-    if "campaign" in scope:
-        query = query.where(Event.campaign_id == scope["campaign"].id)
-    if "org" in scope:
-        query = query.where(Event.organisation_id == scope["org"].id)
-    return [
-        e for e in db.session.scalars(query.order_by(Event.starts_at)) if can_view_event(viewer, e)
-    ]
+def remove_participant(actor: User, participant: CampaignParticipant) -> None:
+    """Take an organisation off a campaign; its members lose access at once, live too."""
+    with atomic():
+        campaign, org = participant.campaign, participant.organisation
+        db.session.delete(participant)
+        audit.record(
+            actor, "campaign.remove", org=campaign.lead_organisation, campaign=campaign.slug,
+            removed=org.name,
+        )  # fmt: skip
+        sync_after_commit(_members_of(org.id))
 
 
 # --- RSVP and personal feeds ------------------------------------------------------------------
@@ -313,50 +298,44 @@ def visible_events(viewer, **scope) -> list[Event]:
 
 def rsvp(user: User, event: Event, response: RsvpResponse) -> Rsvp:
     """Answer going / maybe / not going; 'going' is refused when the event is full."""
-    answer = db.session.get(Rsvp, (event.id, user.id))
-    if (
-        response == RsvpResponse.GOING
-        and event.capacity is not None
-        and (answer is None or answer.response != RsvpResponse.GOING)
-        and rsvp_counts(event)[RsvpResponse.GOING] >= event.capacity
-    ):
-        raise CalendarError(_("This event is full."))
-    if answer is None:
-        answer = Rsvp(event_id=event.id, user_id=user.id, response=response)
-        db.session.add(answer)
-    answer.response = response
-    db.session.commit()
+    with atomic():
+        answer = db.session.get(Rsvp, (event.id, user.id))
+        if (
+            response == RsvpResponse.GOING
+            and event.capacity is not None
+            and (answer is None or answer.response != RsvpResponse.GOING)
+            and rsvp_counts(event)[RsvpResponse.GOING] >= event.capacity
+        ):
+            raise ServiceError("full", _("This event is full."))
+        if answer is None:
+            answer = Rsvp(event_id=event.id, user_id=user.id, response=response)
+            db.session.add(answer)
+        answer.response = response
     return answer
-
-
-def rsvp_counts(event: Event) -> dict[RsvpResponse, int]:
-    counts = dict.fromkeys(RsvpResponse, 0)
-    for response in db.session.scalars(select(Rsvp.response).where(Rsvp.event_id == event.id)):
-        counts[response] += 1
-    return counts
 
 
 def create_feed_token(user: User) -> str:
     """A new secret personal feed address; earlier ones stop working."""
-    revoke_feed_tokens(user, commit=False)
-    token = secrets.token_urlsafe(24)
-    db.session.add(CalendarToken(user_id=user.id, token_hash=token_digest(token)))
-    db.session.commit()
+    token = new_token()
+    with atomic():
+        revoke_feed_tokens(user)
+        db.session.add(CalendarToken(user_id=user.id, token_hash=token_digest(token)))
     return token
 
 
-def revoke_feed_tokens(user: User, commit: bool = True) -> None:
-    for found in db.session.scalars(
-        select(CalendarToken).where(
-            CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None)
-        )
-    ):
-        found.revoked_at = utcnow()
-    if commit:
-        db.session.commit()
+def revoke_feed_tokens(user: User) -> None:
+    """Make every personal feed address of this person stop working."""
+    with atomic():
+        for found in db.session.scalars(
+            select(CalendarToken).where(
+                CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None)
+            )
+        ):
+            found.revoked_at = utcnow()
 
 
 def user_for_feed_token(token: str) -> User | None:
+    """The owner of a personal feed address, while it works and their account too."""
     found = db.session.scalar(
         select(CalendarToken).where(
             CalendarToken.token_hash == token_digest(token), CalendarToken.revoked_at.is_(None)

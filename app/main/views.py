@@ -13,22 +13,16 @@ from app.config import LANGUAGES
 from app.extensions import db
 from app.i18n import LANGUAGE_COOKIE
 from app.main import bp
-from app.models import Organisation, OrgStatus
+from app.orgs.queries import my_orgs
+from app.permissions import ANONYMOUS, ORGANISATION
 from app.security import safe_next
 
 
 @bp.get("/")
 def index():
     """The home page: what Caravana is, and the way in."""
-    org_count = db.session.scalar(
-        select(func.count())
-        .select_from(Organisation)
-        .where(Organisation.status == OrgStatus.APPROVED)
-    )
-    my_orgs = []
-    if current_user.is_authenticated:
-        my_orgs = [m.organisation for m in current_user.memberships]
-    return render_template("main/index.html", org_count=org_count, my_orgs=my_orgs)
+    org_count = db.session.scalar(select(func.count()).where(ORGANISATION.condition(ANONYMOUS)))
+    return render_template("main/index.html", org_count=org_count, my_orgs=my_orgs(current_user))
 
 
 @bp.get("/language/<code>")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints so Alembic can alter them on SQLite and PostgreSQL alike.
@@ -20,6 +21,11 @@ NAMING_CONVENTION = {
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+def enum_column(cls: type[StrEnum]) -> Enum:
+    """Store an enum as its value in a portable VARCHAR (no native database enum)."""
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class UTCDateTime(TypeDecorator):

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, TimestampMixin, utcnow
-from app.models.orgs import Organisation, _enum
+from app.models.base import Base, TimestampMixin, enum_column, utcnow
+from app.models.orgs import Organisation
 from app.models.users import User
 
 
@@ -53,9 +53,9 @@ class Campaign(TimestampMixin, Base):
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     status: Mapped[CampaignStatus] = mapped_column(
-        _enum(CampaignStatus), default=CampaignStatus.PLANNED
+        enum_column(CampaignStatus), default=CampaignStatus.PLANNED
     )
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.PUBLIC)
+    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility), default=Visibility.PUBLIC)
     lead_organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
@@ -79,7 +79,7 @@ class CampaignParticipant(TimestampMixin, Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[ParticipationStatus] = mapped_column(
-        _enum(ParticipationStatus), default=ParticipationStatus.INVITED
+        enum_column(ParticipationStatus), default=ParticipationStatus.INVITED
     )
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
@@ -121,7 +121,7 @@ class Event(TimestampMixin, Base):
     capacity: Mapped[int | None]
     # For events outside a campaign (a campaign's events follow the campaign's visibility);
     # PARTICIPANTS then means the organising organisation's members.
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.PUBLIC)
+    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility), default=Visibility.PUBLIC)
     sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE, raised on change
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
@@ -168,7 +168,7 @@ class Rsvp(TimestampMixin, Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    response: Mapped[RsvpResponse] = mapped_column(_enum(RsvpResponse))
+    response: Mapped[RsvpResponse] = mapped_column(enum_column(RsvpResponse))
 
     user: Mapped[User] = relationship()
 

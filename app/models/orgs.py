@@ -5,16 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, TimestampMixin
+from app.models.base import Base, TimestampMixin, enum_column
 from app.models.users import User
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    """Store an enum as its value in a portable VARCHAR."""
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class OrgStatus(StrEnum):
@@ -53,7 +48,7 @@ class Organisation(TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     website: Mapped[str] = mapped_column(String(300), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
-    status: Mapped[OrgStatus] = mapped_column(_enum(OrgStatus), default=OrgStatus.PENDING)
+    status: Mapped[OrgStatus] = mapped_column(enum_column(OrgStatus), default=OrgStatus.PENDING)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
 
@@ -97,7 +92,7 @@ class Membership(TimestampMixin, Base):
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.MEMBER)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
@@ -137,7 +132,7 @@ class JoinRequest(TimestampMixin, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     message: Mapped[str] = mapped_column(String(1000), default="")
     status: Mapped[RequestStatus] = mapped_column(
-        _enum(RequestStatus), default=RequestStatus.PENDING
+        enum_column(RequestStatus), default=RequestStatus.PENDING
     )
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

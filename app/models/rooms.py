@@ -8,9 +8,9 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, TimestampMixin
+from app.models.base import Base, TimestampMixin, enum_column
 from app.models.campaigns import Campaign
-from app.models.orgs import Organisation, _enum
+from app.models.orgs import Organisation
 from app.models.users import User
 
 
@@ -30,7 +30,7 @@ class Room(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(String(500), default="")
-    scope: Mapped[RoomScope] = mapped_column(_enum(RoomScope))
+    scope: Mapped[RoomScope] = mapped_column(enum_column(RoomScope))
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, TimestampMixin
@@ -70,3 +70,6 @@ class LiveSocket(Base):
     sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     connected_at: Mapped[datetime]
+    # The audience channels this connection was put in, so a change of access can take it
+    # out of exactly those it lost, from any process.
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)

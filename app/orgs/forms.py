@@ -15,17 +15,10 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.formtools import choices
+from app.formtools import CheckboxList, choices
 from app.i18n import country_choices, org_language_choices
 from app.models import Role
 from app.orgs.services import OrgProfile
-
-
-class CheckboxList(SelectMultipleField):
-    """Several choices shown as checkboxes, easier than a multi-select on a phone."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class OrganisationForm(FlaskForm):
@@ -106,10 +99,6 @@ class RoleForm(FlaskForm):
             [(Role.MEMBER.value, _l("Member")), (Role.COORDINATOR.value, _l("Coordinator"))]
         ),
     )
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a button with its CSRF token."""
 
 
 class DirectoryFilterForm(FlaskForm):

@@ -1,10 +1,9 @@
-"""Read-only queries for the organisation pages (permission rules come from permissions.py)."""
+"""Read-only queries of the organisation pages (lists filtered by the policy in SQL)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
 from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -15,57 +14,79 @@ from app.models import (
     Membership,
     Organisation,
     OrganisationLanguage,
-    OrgStatus,
     RequestStatus,
     User,
 )
-from app.permissions import can_view_org, require_or_404
+from app.permissions import (
+    ANONYMOUS,
+    ORG_COORDINATORS,
+    ORG_MEMBERS,
+    ORGANISATION,
+    can_view_org,
+    found_or_404,
+)
 
 
 def get_org_or_404(slug: str, user: Any) -> Organisation:
-    """The organisation at this address, if this user may see it; 404 otherwise."""
+    """The organisation at this address, if this person may see it; 404 otherwise."""
     org = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
-    require_or_404(org is not None and can_view_org(user, org))
-    return org  # type: ignore[return-value]
+    return found_or_404(org, can_view_org, user)
 
 
 def get_membership_or_404(org: Organisation, membership_id: int) -> Membership:
     """A membership of this organisation; ids of other organisations' members are 404."""
-    member = db.session.scalar(
-        select(Membership).where(
-            Membership.id == membership_id, Membership.organisation_id == org.id
+    return found_or_404(
+        db.session.scalar(
+            select(Membership)
+            .options(selectinload(Membership.user))
+            .where(Membership.id == membership_id, Membership.organisation_id == org.id)
         )
     )
-    if member is None:
-        abort(404)
-    return member
 
 
 def get_invitation_or_404(org: Organisation, invitation_id: int) -> Invitation:
-    found = db.session.scalar(
-        select(Invitation).where(
-            Invitation.id == invitation_id, Invitation.organisation_id == org.id
+    """An invitation of this organisation."""
+    return found_or_404(
+        db.session.scalar(
+            select(Invitation).where(
+                Invitation.id == invitation_id, Invitation.organisation_id == org.id
+            )
         )
     )
-    if found is None:
-        abort(404)
-    return found
 
 
 def get_join_request_or_404(org: Organisation, request_id: int) -> JoinRequest:
-    found = db.session.scalar(
-        select(JoinRequest).where(
-            JoinRequest.id == request_id, JoinRequest.organisation_id == org.id
+    """A request to join this organisation."""
+    return found_or_404(
+        db.session.scalar(
+            select(JoinRequest).where(
+                JoinRequest.id == request_id, JoinRequest.organisation_id == org.id
+            )
         )
     )
-    if found is None:
-        abort(404)
-    return found
+
+
+def coordinated_orgs(user: Any) -> list[Organisation]:
+    """The approved organisations this person coordinates, by name."""
+    return list(
+        db.session.scalars(
+            select(Organisation).where(ORG_COORDINATORS.where(user)).order_by(Organisation.name)
+        )
+    )
+
+
+def my_orgs(user: Any) -> list[Organisation]:
+    """The approved organisations this person belongs to, by name."""
+    return list(
+        db.session.scalars(
+            select(Organisation).where(ORG_MEMBERS.where(user)).order_by(Organisation.name)
+        )
+    )
 
 
 def directory_query(q: str = "", country: str = "", region: str = "", language: str = "") -> Select:
-    """Approved organisations matching the directory filters, by name."""
-    query = select(Organisation).where(Organisation.status == OrgStatus.APPROVED)
+    """The organisations anyone may see (the approved ones) matching the filters, by name."""
+    query = select(Organisation).where(ORGANISATION.condition(ANONYMOUS))
     if q:
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Organisation.name.ilike(f"%{escaped}%", escape="\\"))
@@ -85,8 +106,8 @@ def directory_query(q: str = "", country: str = "", region: str = "", language: 
 
 
 def directory_facets(country: str = "") -> dict[str, list[str]]:
-    """The countries, regions and languages that approved organisations actually have."""
-    approved = Organisation.status == OrgStatus.APPROVED
+    """The countries, regions and languages that listed organisations actually have."""
+    approved = ORGANISATION.condition(ANONYMOUS)
     countries = list(db.session.scalars(select(Organisation.country).where(approved).distinct()))
     region_query = select(Organisation.region).where(approved, Organisation.region != "")
     if country:
@@ -114,6 +135,7 @@ def members_of(org: Organisation) -> list[Membership]:
 
 
 def pending_requests(org: Organisation) -> list[JoinRequest]:
+    """Requests to join waiting for the coordinators, oldest first."""
     return list(
         db.session.scalars(
             select(JoinRequest)
@@ -127,6 +149,7 @@ def pending_requests(org: Organisation) -> list[JoinRequest]:
 
 
 def invitations_of(org: Organisation) -> list[Invitation]:
+    """The latest invitation links of an organisation."""
     return list(
         db.session.scalars(
             select(Invitation)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,7 +13,8 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 
 from app import audit
-from app.auth.services import token_digest
+from app.db import atomic
+from app.errors import ServiceError
 from app.extensions import db
 from app.mail import send_mail
 from app.models import (
@@ -31,11 +29,9 @@ from app.models import (
     User,
     utcnow,
 )
-from app.realtime import disconnect_user
-
-
-class OrgError(ValueError):
-    """A change that cannot be made; the message is shown to the user."""
+from app.realtime import sync_after_commit
+from app.text import unique_slug, web_url
+from app.tokens import new_token, token_digest
 
 
 @dataclass
@@ -51,53 +47,34 @@ class OrgProfile:
     contact_email: str
 
 
-def slugify(name: str) -> str:
-    """A readable ASCII slug for URLs (the name itself stays in any script)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60]
-    return slug or "organisation"
-
-
-def _unique_slug(name: str) -> str:
-    base = slugify(name)
-    taken = set(
-        db.session.scalars(select(Organisation.slug).where(Organisation.slug.like(f"{base}%")))
-    )
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
-
-
 def _apply_profile(org: Organisation, profile: OrgProfile) -> None:
     org.name = profile.name.strip()
     org.country = profile.country
     org.region = profile.region.strip()
     org.description = profile.description
-    website = profile.website.strip()
-    # Only web addresses: a javascript: or data: "website" would be a trap for readers.
-    org.website = website if website.lower().startswith(("https://", "http://")) else ""
+    org.website = web_url(profile.website, 300)
     org.contact_email = profile.contact_email.strip()
     org.languages = [OrganisationLanguage(code=code) for code in dict.fromkeys(profile.languages)]
 
 
 def request_organisation(actor: User, profile: OrgProfile) -> Organisation:
     """Ask for a new organisation to be listed; it waits for an administrator."""
-    org = Organisation(
-        slug=_unique_slug(profile.name), requested_by_id=actor.id, status=OrgStatus.PENDING
-    )
-    _apply_profile(org, profile)
-    db.session.add(org)
-    db.session.commit()
+    with atomic():
+        org = Organisation(
+            slug=unique_slug(Organisation.slug, profile.name, "organisation"),
+            requested_by_id=actor.id,
+            status=OrgStatus.PENDING,
+        )
+        _apply_profile(org, profile)
+        db.session.add(org)
     return org
 
 
 def edit_organisation(actor: User, org: Organisation, profile: OrgProfile) -> None:
-    _apply_profile(org, profile)
-    audit.record(actor, "org.edit", org=org)
-    db.session.commit()
+    """Change an organisation's public profile."""
+    with atomic():
+        _apply_profile(org, profile)
+        audit.record(actor, "org.edit", org=org)
 
 
 def _notify(user: User | None, subject: LazyString, body: LazyString) -> None:
@@ -110,42 +87,46 @@ def _notify(user: User | None, subject: LazyString, body: LazyString) -> None:
 
 def approve_organisation(actor: User, org: Organisation) -> None:
     """List the organisation publicly and make its requester the first coordinator."""
-    org.status = OrgStatus.APPROVED
-    org.decided_at = utcnow()
-    if org.requested_by_id and not db.session.scalar(
-        select(Membership).filter_by(user_id=org.requested_by_id, organisation_id=org.id)
-    ):
-        db.session.add(
-            Membership(user_id=org.requested_by_id, organisation_id=org.id, role=Role.COORDINATOR)
+    with atomic():
+        org.status = OrgStatus.APPROVED
+        org.decided_at = utcnow()
+        if org.requested_by_id and not db.session.scalar(
+            select(Membership).filter_by(user_id=org.requested_by_id, organisation_id=org.id)
+        ):
+            db.session.add(
+                Membership(
+                    user_id=org.requested_by_id, organisation_id=org.id, role=Role.COORDINATOR
+                )
+            )
+            sync_after_commit([org.requested_by_id])
+        audit.record(actor, "org.approve", org=org)
+        _notify(
+            org.requested_by,
+            _l("Your organisation is now on Caravana"),
+            _l(
+                "Hello,\n\n%(org)s has been approved and is now listed on Caravana. You are its "
+                "coordinator: you can invite members from the organisation's page.\n\n%(link)s",
+                org=org.name,
+                link=url_for("orgs.show", slug=org.slug, _external=True),
+            ),
         )
-    audit.record(actor, "org.approve", org=org)
-    db.session.commit()
-    _notify(
-        org.requested_by,
-        _l("Your organisation is now on Caravana"),
-        _l(
-            "Hello,\n\n%(org)s has been approved and is now listed on Caravana. You are its "
-            "coordinator: you can invite members from the organisation's page.\n\n%(link)s",
-            org=org.name,
-            link=url_for("orgs.show", slug=org.slug, _external=True),
-        ),
-    )
 
 
 def reject_organisation(actor: User, org: Organisation, reason: str) -> None:
-    org.status = OrgStatus.REJECTED
-    org.decided_at = utcnow()
-    audit.record(actor, "org.reject", org=org, reason=reason)
-    db.session.commit()
-    _notify(
-        org.requested_by,
-        _l("Your request for a new organisation"),
-        _l(
-            "Hello,\n\nThe administrators could not approve %(org)s for now.\n\n%(reason)s",
-            org=org.name,
-            reason=reason,
-        ),
-    )
+    """Decline a request for a new organisation; the requester is told why."""
+    with atomic():
+        org.status = OrgStatus.REJECTED
+        org.decided_at = utcnow()
+        audit.record(actor, "org.reject", org=org, reason=reason)
+        _notify(
+            org.requested_by,
+            _l("Your request for a new organisation"),
+            _l(
+                "Hello,\n\nThe administrators could not approve %(org)s for now.\n\n%(reason)s",
+                org=org.name,
+                reason=reason,
+            ),
+        )
 
 
 # --- membership -------------------------------------------------------------------------------
@@ -162,6 +143,11 @@ def _coordinator_count(org: Organisation) -> int:
     )
 
 
+def _keep_a_coordinator(member: Membership, message: str) -> None:
+    if member.role == Role.COORDINATOR and _coordinator_count(member.organisation) <= 1:
+        raise ServiceError("last_coordinator", message)
+
+
 def _add_member(org: Organisation, user: User, role: Role = Role.MEMBER) -> Membership:
     existing = db.session.scalar(
         select(Membership).filter_by(user_id=user.id, organisation_id=org.id)
@@ -170,6 +156,7 @@ def _add_member(org: Organisation, user: User, role: Role = Role.MEMBER) -> Memb
         return existing
     member = Membership(user_id=user.id, organisation_id=org.id, role=role)
     db.session.add(member)
+    sync_after_commit([user.id])  # their open pages join the organisation's channels
     return member
 
 
@@ -177,47 +164,44 @@ def change_role(actor: User, member: Membership, role: Role) -> None:
     """Make a member a coordinator or back; an organisation keeps at least one coordinator."""
     if member.role == role:
         return
-    if member.role == Role.COORDINATOR and _coordinator_count(member.organisation) <= 1:
-        raise OrgError(
-            _(
-                "An organisation needs at least one coordinator. "
-                "Make someone else coordinator first."
-            )
+    _keep_a_coordinator(
+        member,
+        _("An organisation needs at least one coordinator. Make someone else coordinator first."),
+    )
+    with atomic():
+        member.role = role
+        audit.record(
+            actor, "member.role", org=member.organisation, target=member.user, role=role.value
         )
-    member.role = role
-    audit.record(actor, "member.role", org=member.organisation, target=member.user, role=role.value)
-    db.session.commit()
+        sync_after_commit([member.user_id])
 
 
 def remove_member(actor: User, member: Membership) -> None:
-    """Remove someone from an organisation and cut their live connections at once."""
-    if member.role == Role.COORDINATOR and _coordinator_count(member.organisation) <= 1:
-        raise OrgError(
-            _(
-                "An organisation needs at least one coordinator. "
-                "Make someone else coordinator first."
-            )
-        )
-    org, user = member.organisation, member.user
-    db.session.delete(member)
-    audit.record(actor, "member.remove", org=org, target=user)
-    db.session.commit()
-    disconnect_user(user.id)
+    """Remove someone from an organisation; their open pages lose its channels at once."""
+    _keep_a_coordinator(
+        member,
+        _("An organisation needs at least one coordinator. Make someone else coordinator first."),
+    )
+    with atomic():
+        org, user = member.organisation, member.user
+        db.session.delete(member)
+        audit.record(actor, "member.remove", org=org, target=user)
+        sync_after_commit([user.id])
 
 
 def leave(user: User, org: Organisation) -> None:
+    """Leave an organisation; one's open pages lose its channels at once."""
     member = db.session.scalar(
         select(Membership).filter_by(user_id=user.id, organisation_id=org.id)
     )
     if member is None:
         return
-    if member.role == Role.COORDINATOR and _coordinator_count(org) <= 1:
-        raise OrgError(
-            _("You are the only coordinator. Make someone else coordinator before you leave.")
-        )
-    db.session.delete(member)
-    db.session.commit()
-    disconnect_user(user.id)
+    _keep_a_coordinator(
+        member, _("You are the only coordinator. Make someone else coordinator before you leave.")
+    )
+    with atomic():
+        db.session.delete(member)
+        sync_after_commit([user.id])
 
 
 # --- invitations ------------------------------------------------------------------------------
@@ -225,31 +209,35 @@ def leave(user: User, org: Organisation) -> None:
 
 def create_invitation(actor: User, org: Organisation, note: str = "") -> tuple[Invitation, str]:
     """Create a single-use invitation; return it and the token (shown once, never stored)."""
-    token = secrets.token_urlsafe(24)
+    token = new_token()
     days = current_app.config["INVITATION_DAYS"]
-    invitation = Invitation(
-        organisation_id=org.id,
-        token_hash=token_digest(token),
-        note=note.strip()[:120],
-        created_by_id=actor.id,
-        expires_at=utcnow() + timedelta(days=days),
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    audit.record(actor, "invitation.create", org=org, invitation=invitation.id)
-    db.session.commit()
+    with atomic():
+        invitation = Invitation(
+            organisation_id=org.id,
+            token_hash=token_digest(token),
+            note=note.strip()[:120],
+            created_by_id=actor.id,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+        db.session.add(invitation)
+        db.session.flush()
+        audit.record(actor, "invitation.create", org=org, invitation=invitation.id)
     return invitation, token
 
 
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
+    """Make an invitation link stop working."""
     if invitation.revoked_at or invitation.used_at:
         return
-    invitation.revoked_at = utcnow()
-    audit.record(actor, "invitation.revoke", org=invitation.organisation, invitation=invitation.id)
-    db.session.commit()
+    with atomic():
+        invitation.revoked_at = utcnow()
+        audit.record(
+            actor, "invitation.revoke", org=invitation.organisation, invitation=invitation.id
+        )
 
 
 def invitation_is_open(invitation: Invitation) -> bool:
+    """Whether an invitation can still be used."""
     return (
         invitation.used_at is None
         and invitation.revoked_at is None
@@ -271,17 +259,18 @@ def accept_invitation(user: User, token: str) -> Organisation:
     """Join through an invitation link; the link then stops working."""
     invitation = find_open_invitation(token)
     if invitation is None:
-        raise OrgError(
+        raise ServiceError(
+            "invitation_closed",
             _(
                 "This invitation has expired, was withdrawn or has already been "
                 "used. Ask the coordinator for a new link."
-            )
+            ),
         )
-    invitation.used_at = utcnow()
-    invitation.used_by_id = user.id
-    _add_member(invitation.organisation, user)
-    _close_pending_requests(invitation.organisation, user)
-    db.session.commit()
+    with atomic():
+        invitation.used_at = utcnow()
+        invitation.used_by_id = user.id
+        _add_member(invitation.organisation, user)
+        _close_pending_requests(invitation.organisation, user)
     return invitation.organisation
 
 
@@ -289,6 +278,7 @@ def accept_invitation(user: User, token: str) -> Organisation:
 
 
 def pending_request(user: User, org: Organisation) -> JoinRequest | None:
+    """This person's request to join, while it waits."""
     return db.session.scalar(
         select(JoinRequest).filter_by(
             user_id=user.id, organisation_id=org.id, status=RequestStatus.PENDING
@@ -300,9 +290,9 @@ def request_to_join(user: User, org: Organisation, message: str) -> JoinRequest:
     """Ask the coordinators to let this user join; one pending request at a time."""
     if existing := pending_request(user, org):
         return existing
-    join = JoinRequest(organisation_id=org.id, user_id=user.id, message=message.strip()[:1000])
-    db.session.add(join)
-    db.session.commit()
+    with atomic():
+        join = JoinRequest(organisation_id=org.id, user_id=user.id, message=message.strip()[:1000])
+        db.session.add(join)
     return join
 
 
@@ -316,22 +306,25 @@ def decide_join_request(actor: User, join: JoinRequest, approve: bool) -> None:
     """Approve (the person becomes a member) or decline a pending request."""
     if join.status != RequestStatus.PENDING:
         return
-    join.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
-    join.decided_at = utcnow()
-    join.decided_by_id = actor.id
-    if approve:
-        _add_member(join.organisation, join.user)
-    audit.record(
-        actor, "join.approve" if approve else "join.reject", org=join.organisation, target=join.user
-    )
-    db.session.commit()
-    if approve:
-        _notify(
-            join.user,
-            _l("You are now a member"),
-            _l(
-                "Hello,\n\nYou are now a member of %(org)s on Caravana.\n\n%(link)s",
-                org=join.organisation.name,
-                link=url_for("orgs.show", slug=join.organisation.slug, _external=True),
-            ),
+    with atomic():
+        join.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
+        join.decided_at = utcnow()
+        join.decided_by_id = actor.id
+        if approve:
+            _add_member(join.organisation, join.user)
+        audit.record(
+            actor,
+            "join.approve" if approve else "join.reject",
+            org=join.organisation,
+            target=join.user,
         )
+        if approve:
+            _notify(
+                join.user,
+                _l("You are now a member"),
+                _l(
+                    "Hello,\n\nYou are now a member of %(org)s on Caravana.\n\n%(link)s",
+                    org=join.organisation.name,
+                    link=url_for("orgs.show", slug=join.organisation.slug, _external=True),
+                ),
+            )

@@ -6,13 +6,13 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.errors import ServiceError
 from app.extensions import db, limiter
-from app.formtools import choices
+from app.formtools import ConfirmForm, choices
 from app.i18n import ORG_LANGUAGES, country_name, language_name
 from app.models import Role
 from app.orgs import bp, queries, services
 from app.orgs.forms import (
-    ConfirmForm,
     DirectoryFilterForm,
     InvitationForm,
     JoinRequestForm,
@@ -24,6 +24,7 @@ from app.permissions import (
     can_edit_org,
     can_leave,
     can_manage_members,
+    can_remove_member,
     can_request_join,
     can_request_org,
     can_view_members,
@@ -135,7 +136,7 @@ def leave(slug: str):
     if ConfirmForm().validate_on_submit():
         try:
             services.leave(current_user, org)
-        except services.OrgError as error:
+        except ServiceError as error:
             flash(str(error), "error")
         else:
             flash(_("You have left %(org)s.", org=org.name), "info")
@@ -168,7 +169,7 @@ def change_role(slug: str, membership_id: int):
     if form.validate_on_submit():
         try:
             services.change_role(current_user, member, Role(form.role.data))
-        except services.OrgError as error:
+        except ServiceError as error:
             flash(str(error), "error")
         else:
             flash(_("The role of %(name)s is changed.", name=member.user.display_name), "success")
@@ -181,13 +182,13 @@ def remove_member(slug: str, membership_id: int):
     org = queries.get_org_or_404(slug, current_user)
     require(can_manage_members(current_user, org))
     member = queries.get_membership_or_404(org, membership_id)
-    if member.user_id == current_user.id:
+    if not can_remove_member(current_user, member):
         flash(_("To leave the organisation yourself, use the Leave button."), "error")
     elif ConfirmForm().validate_on_submit():
         name = member.user.display_name
         try:
             services.remove_member(current_user, member)
-        except services.OrgError as error:
+        except ServiceError as error:
             flash(str(error), "error")
         else:
             flash(_("%(name)s is no longer a member.", name=name), "info")
@@ -271,7 +272,7 @@ def accept_invitation(token: str):
     if form.validate_on_submit():
         try:
             services.accept_invitation(current_user, token)
-        except services.OrgError as error:
+        except ServiceError as error:
             flash(str(error), "error")
             return redirect(url_for("main.index"))
         flash(_("Welcome to %(org)s.", org=org.name), "success")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 
@@ -29,3 +29,16 @@ class RoomForm(FlaskForm):
 
 class ReportForm(FlaskForm):
     reason = TextAreaField(_l("Why should a moderator look at this? (optional)"), [Length(max=500)])
+
+
+class RoomSettingsForm(RoomForm):
+    """A room's name and description, and whom it is for (the places one may open rooms)."""
+
+    audience = SelectField(
+        _l("Who is this room for?"),
+        description=_l(
+            "Everyone who can read the room in its new place also reads its earlier messages. "
+            "People who can no longer read it lose it at once."
+        ),
+        choices=[],
+    )

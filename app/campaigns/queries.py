@@ -1,0 +1,280 @@
+"""Read-only queries of the campaign, event, calendar and feed pages.
+
+Every list is filtered in SQL by the policy's audience conditions (``CAMPAIGN.where(user)``,
+``EVENT.where(user)``) and loads what its page shows with it, so a page costs the same few
+statements however many rows it lists.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.campaigns.recurrence import Occurrence, occurrences
+from app.extensions import db
+from app.orgs.queries import coordinated_orgs
+from app.models import (
+    CalendarToken,
+    Campaign,
+    CampaignParticipant,
+    CampaignStatus,
+    Event,
+    Organisation,
+    OrgStatus,
+    ParticipationStatus,
+    Rsvp,
+    RsvpResponse,
+    User,
+)
+from app.permissions import (
+    ANONYMOUS,
+    CAMPAIGN,
+    EVENT,
+    PARTICIPATION_DECIDERS,
+    can_create_event,
+    can_view_campaign,
+    can_view_event,
+    found_or_404,
+    principals,
+)
+
+# --- one thing, or 404 ------------------------------------------------------------------------
+
+
+def _campaign_page(query: Select) -> Select:
+    return query.options(
+        selectinload(Campaign.lead_organisation),
+        selectinload(Campaign.participants).selectinload(CampaignParticipant.organisation),
+    )
+
+
+def get_campaign_or_404(slug: str, user: Any) -> Campaign:
+    """The campaign at this address, if this person may see it; 404 otherwise."""
+    campaign = db.session.scalar(_campaign_page(select(Campaign)).where(Campaign.slug == slug))
+    return found_or_404(campaign, can_view_campaign, user)
+
+
+def get_event_or_404(event_id: int, user: Any) -> Event:
+    """The event, if this person may see it; 404 otherwise."""
+    event = db.session.scalar(_with_event_parents(select(Event)).where(Event.id == event_id))
+    return found_or_404(event, can_view_event, user)
+
+
+def get_event_by_uid_or_404(uid: str, user: Any) -> Event:
+    """The event with this iCalendar UID, if this person may see it; 404 otherwise."""
+    event = db.session.scalar(_with_event_parents(select(Event)).where(Event.uid == uid))
+    return found_or_404(event, can_view_event, user)
+
+
+def get_participant_or_404(participant_id: int) -> CampaignParticipant:
+    """An organisation's place in a campaign (the caller checks who may act on it)."""
+    return found_or_404(db.session.get(CampaignParticipant, participant_id))
+
+
+# --- campaigns --------------------------------------------------------------------------------
+
+
+def visible_campaigns(user: Any, status: CampaignStatus | None = None) -> list[Campaign]:
+    """Campaigns this person may see, newest first, with their lead organisation."""
+    query = (
+        select(Campaign)
+        .options(selectinload(Campaign.lead_organisation))
+        .where(CAMPAIGN.where(user))
+        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+    )
+    if status is not None:
+        query = query.where(Campaign.status == status)
+    return list(db.session.scalars(query))
+
+
+def invitable_orgs(campaign: Campaign) -> list[Organisation]:
+    """Approved organisations not yet in the campaign, by name."""
+    taken = {p.organisation_id for p in campaign.participants} | {campaign.lead_organisation_id}
+    return [
+        org
+        for org in db.session.scalars(
+            select(Organisation)
+            .where(Organisation.status == OrgStatus.APPROVED)
+            .order_by(Organisation.name)
+        )
+        if org.id not in taken
+    ]
+
+
+def pending_invitations(user: Any, org: Organisation) -> list[CampaignParticipant]:
+    """Campaign invitations waiting for this organisation, if this person answers them."""
+    return list(
+        db.session.scalars(
+            select(CampaignParticipant)
+            .options(
+                selectinload(CampaignParticipant.campaign).selectinload(
+                    Campaign.lead_organisation
+                )
+            )
+            .where(
+                CampaignParticipant.organisation_id == org.id,
+                CampaignParticipant.status == ParticipationStatus.INVITED,
+                PARTICIPATION_DECIDERS.where(user),
+            )
+        )
+    )
+
+
+def campaign_window(campaign: Campaign) -> tuple[datetime, datetime]:
+    """The campaign's days, generously (a day either side covers every zone)."""
+    start = datetime.combine(campaign.starts_on - timedelta(days=1), datetime.min.time(), UTC)
+    end = datetime.combine(campaign.ends_on + timedelta(days=2), datetime.min.time(), UTC)
+    return start, end
+
+
+def new_event_orgs(user: Any, campaign: Campaign) -> list[Organisation]:
+    """The organisations this person may add events for in this campaign."""
+    return [org for org in coordinated_orgs(user) if can_create_event(user, org, campaign)]
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+def _with_event_parents(query: Select) -> Select:
+    """Load what an event's line shows (organisation, campaign) with the events."""
+    return query.options(
+        selectinload(Event.organisation),
+        selectinload(Event.campaign).selectinload(Campaign.lead_organisation),
+    )
+
+
+def personal_condition(user: User):
+    """Events of a person's own calendar: their organisations', the campaigns their
+    organisations lead or take part in, and those they said they go to (or may)."""
+    who = principals(user)
+    answered = select(Rsvp.event_id).where(
+        Rsvp.user_id == user.id, Rsvp.response != RsvpResponse.NOT_GOING
+    )
+    return or_(
+        Event.organisation_id.in_(who.keys_of("org:{}")),
+        Event.campaign_id.in_(who.keys_of("campaign:{}")),
+        Event.id.in_(answered),
+    )
+
+
+def _events(viewer: Any, **scope: Any) -> Select:
+    """Whole events (series) the viewer may see, for one campaign, one organisation, a
+    person's own calendar (``mine=user``) or the movement."""
+    query = _with_event_parents(select(Event)).where(EVENT.where(viewer))
+    if (campaign := scope.get("campaign")) is not None:
+        query = query.where(Event.campaign_id == campaign.id)
+    if (org := scope.get("org")) is not None:
+        query = query.where(Event.organisation_id == org.id)
+    if (mine := scope.get("mine")) is not None:
+        query = query.where(personal_condition(mine))
+    return query
+
+
+def events_in(window_start: datetime, window_end: datetime, viewer: Any, **scope: Any):
+    """Occurrences the viewer may see in a window (scope as for visible_events)."""
+    query = _events(viewer, **scope).where(
+        Event.starts_at < window_end, or_(Event.rrule != "", Event.ends_at > window_start)
+    )
+    found: list[Occurrence] = []
+    for event in db.session.scalars(query):
+        found.extend(occurrences(event, window_start, window_end))
+    return sorted(found, key=lambda o: o.starts_at)
+
+
+def visible_events(viewer: Any, **scope: Any) -> list[Event]:
+    """Whole events (series) the viewer may see, for feeds (scope: campaign, org, mine)."""
+    return list(db.session.scalars(_events(viewer, **scope).order_by(Event.starts_at)))
+
+
+def public_events(**scope: Any) -> list[Event]:
+    """Whole events anyone may see (feeds read without cookies)."""
+    query = _with_event_parents(select(Event)).where(EVENT.condition(ANONYMOUS))
+    if (org := scope.get("org")) is not None:
+        query = query.where(Event.organisation_id == org.id)
+    return list(db.session.scalars(query.order_by(Event.starts_at)))
+
+
+def open_to_everyone(event: Event) -> bool:
+    """Whether anyone, signed in or not, may see this event."""
+    return EVENT.open_to(ANONYMOUS, event)
+
+
+def upcoming(event: Event, count: int = 8) -> list[Occurrence]:
+    """The next dates of a series, within a year."""
+    now = datetime.now(UTC)
+    return occurrences(event, now, now + timedelta(days=366))[:count] if event.rrule else []
+
+
+def first_occurrence(event: Event) -> Occurrence | None:
+    """The event's first date (what a page shows when no date was asked for)."""
+    found = occurrences(event, event.starts_at, event.ends_at + timedelta(days=1))
+    return found[0] if found else None
+
+
+def requested_occurrence(event: Event, value: str) -> Occurrence | None:
+    """The occurrence of a series that started at this ISO instant, or None."""
+    try:
+        at = datetime.fromisoformat(value.strip().replace(" ", "+"))  # a '+' typed in a URL
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        return None
+    at = at.astimezone(UTC)
+    found = occurrences(event, at - timedelta(days=400), at + timedelta(days=400))
+    return next(
+        (
+            o
+            for o in found
+            if o.recurrence_id == at or (o.recurrence_id is None and o.starts_at == at)
+        ),
+        None,
+    )
+
+
+# --- RSVP and feeds ---------------------------------------------------------------------------
+
+
+def rsvp_counts(event: Event) -> dict[RsvpResponse, int]:
+    """How many answered going, maybe, not going (one query)."""
+    counts = dict.fromkeys(RsvpResponse, 0)
+    rows = db.session.execute(
+        select(Rsvp.response, func.count()).where(Rsvp.event_id == event.id).group_by(Rsvp.response)
+    )
+    for response, n in rows:
+        counts[response] = n
+    return counts
+
+
+def rsvp_answers(event: Event) -> list[Rsvp]:
+    """Everyone's answer with their name, first answered first."""
+    return list(
+        db.session.scalars(
+            select(Rsvp)
+            .options(selectinload(Rsvp.user))
+            .where(Rsvp.event_id == event.id)
+            .order_by(Rsvp.created_at)
+        )
+    )
+
+
+def my_rsvp(user: Any, event: Event) -> RsvpResponse | None:
+    """This person's answer to the event, if any."""
+    if not user.is_authenticated:
+        return None
+    answer = db.session.get(Rsvp, (event.id, user.id))
+    return answer.response if answer else None
+
+
+def has_feed_address(user: User) -> bool:
+    """Whether this person has a working personal feed address."""
+    return (
+        db.session.scalar(
+            select(CalendarToken.id).where(
+                CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None)
+            )
+        )
+        is not None
+    )
