@@ -69,26 +69,55 @@ def test_message_sent_on_one_process_reaches_the_other(two_servers):
         ana.disconnect()
 
 
-def test_removal_on_one_process_cuts_the_socket_on_the_other(two_servers):
-    """A member removed through process A loses the live connection held on process B."""
-    first, second, database = two_servers
-    sofia = connect(second, signed_in_cookie(second, "sofia@caravana.example"))
-    cut = threading.Event()
-    sofia.on("disconnect", lambda *args: cut.set())
-    session = requests.Session()
-    session.headers["Cookie"] = signed_in_cookie(first, "guadalupe@caravana.example")
-    page = session.get(f"{first}/organisations/madres-veracruz/members", timeout=10).text
-    with sqlite3.connect(database) as connection:
-        membership_id = connection.execute(
-            "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id "
-            "WHERE u.email = 'sofia@caravana.example'"
-        ).fetchone()[0]
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    response = session.post(
-        f"{first}/organisations/madres-veracruz/members/{membership_id}/remove",
-        data={"csrf_token": token},
-        allow_redirects=False,
-        timeout=10,
+def _form_post(session, base: str, page: str, action: str, data: dict) -> requests.Response:
+    html = session.get(base + page, timeout=10).text
+    token = html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    return session.post(
+        base + action, data={"csrf_token": token, **data}, allow_redirects=False, timeout=10
     )
-    assert response.status_code == 302
-    assert cut.wait(10), "the socket on the other process stayed open"
+
+
+def test_removal_on_one_process_closes_the_room_on_the_other(two_servers):
+    """A member removed through process A leaves, on process B, the room she had open:
+    she is told, and the next message written on A never reaches her."""
+    first, second, database = two_servers
+    guadalupe = requests.Session()
+    guadalupe.headers["Cookie"] = signed_in_cookie(first, "guadalupe@caravana.example")
+    opened = _form_post(
+        guadalupe, first, "/rooms/new?org=madres-veracruz", "/rooms/new?org=madres-veracruz",
+        {"name": "Búsqueda en Veracruz", "description": ""},
+    )  # fmt: skip
+    assert opened.status_code == 302
+    room_id = int(opened.headers["Location"].rstrip("/").split("/")[-1])
+    sofia = connect(second, signed_in_cookie(second, "sofia@caravana.example"))
+    watcher = connect(second, guadalupe.headers["Cookie"])  # a control on the same process
+    closed, closed_arrived = _listen(sofia, "room_closed")
+    messages, _ = _listen(sofia, "message")
+    _seen, seen_arrived = _listen(watcher, "message")
+    try:
+        assert sofia.call("join", {"room_id": room_id}, timeout=10)["ok"]
+        assert watcher.call("join", {"room_id": room_id}, timeout=10)["ok"]
+        with sqlite3.connect(database) as connection:
+            membership_id = connection.execute(
+                "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id "
+                "WHERE u.email = 'sofia@caravana.example'"
+            ).fetchone()[0]
+        removed = _form_post(
+            guadalupe, first, "/organisations/madres-veracruz/members",
+            f"/organisations/madres-veracruz/members/{membership_id}/remove", {},
+        )  # fmt: skip
+        assert removed.status_code == 302
+        assert closed_arrived.wait(10), "the room stayed open on the other process"
+        assert closed == [{"room_id": room_id}]
+        posted = _form_post(
+            guadalupe, first, f"/rooms/{room_id}", f"/rooms/{room_id}/messages",
+            {"body": "Solo para el comité", "client_id": "scale-out-remove-01"},
+        )  # fmt: skip
+        assert posted.status_code == 302
+        assert seen_arrived.wait(10)  # it went out on process B...
+        sofia.call("leave", {"room_id": room_id}, timeout=10)  # (frames arrive in order)
+        assert messages == []  # ...but not to her
+        assert sofia.connected  # the rest of the site stays live
+    finally:
+        sofia.disconnect()
+        watcher.disconnect()
