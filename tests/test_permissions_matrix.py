@@ -1,7 +1,9 @@
-"""The role x route matrix of the foundation, generated from one table.
+"""The role x route matrix, generated from one table.
 
 Each row names a route and what each of the five roles gets: a status code, or "login"
-(sent to the sign-in page). The World fixture provides: an approved organisation with a
+(sent to the sign-in page). The table is grouped like the policy (app/permissions/): pages
+of accounts and organisations (orgs.py, accounts.py), rooms (rooms.py), campaigns and
+events (campaigns.py). The World fixture provides: an approved organisation with a
 coordinator and a member, an outsider, a platform admin, and a pending organisation.
 """
 
@@ -19,13 +21,16 @@ from app.models import (
     Invitation,
     JoinRequest,
     Membership,
+    Organisation,
+    Role,
     Room,
     RoomScope,
+    User,
     Visibility,
     utcnow,
 )
 from tests.conftest import World, sign_in
-from tests.factories import make_user
+from tests.factories import add_member, make_org, make_user
 
 ROLES = ("anonymous", "outsider", "member", "coordinator", "admin")
 LOGIN = "login"
@@ -79,8 +84,43 @@ def _join_request_id(w: World) -> int:
     return join.id
 
 
-# (method, path template, form data, {role: expected}) -- the whole policy of issues 2 to 4.
+def _partner(w: World) -> Organisation:
+    """Another approved organisation, with a coordinator of its own."""
+    partner = make_org("Partner network")
+    add_member(partner, make_user("Partner coordinator"), Role.COORDINATOR)
+    return partner
+
+
+def _invited_participant_id(w: World) -> int:
+    """The World's organisation invited to a partner's campaign (its coordinator answers)."""
+    partner = _partner(w)
+    boss = db.session.scalar(
+        db.select(User).join(Membership).where(Membership.organisation_id == partner.id)
+    )
+    campaign = campaigns.create_campaign(
+        boss, partner, "Partner campaign", date(2026, 3, 1), date(2026, 4, 30),
+        visibility=Visibility.PARTICIPANTS,
+    )  # fmt: skip
+    return campaigns.invite_organisation(boss, campaign, w.org).id
+
+
+def _taking_part_id(w: World) -> int:
+    """A partner taking part in the World's organisation's campaign (its lead removes it)."""
+    campaign = _campaign(w, Visibility.PUBLIC)
+    return campaigns.invite_organisation(w.coordinator, campaign, _partner(w)).id
+
+
+def _campaign_room_id(w: World) -> int:
+    campaign = _campaign(w, Visibility.PARTICIPANTS)
+    room = Room(name="campaign room", scope=RoomScope.CAMPAIGN, campaign_id=campaign.id)
+    db.session.add(room)
+    db.session.commit()
+    return room.id
+
+
+# (method, path template, form data, {role: expected}) -- the whole policy, one row a route.
 MATRIX = [
+    # --- accounts and organisations (permissions/accounts.py, permissions/orgs.py) ---
     ("GET", "/", {}, dict.fromkeys(ROLES, 200)),
     ("GET", "/healthz", {}, dict.fromkeys(ROLES, 200)),
     ("GET", "/organisations/", {}, dict.fromkeys(ROLES, 200)),
@@ -217,8 +257,9 @@ MATRIX = [
         {},
         {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 302},
     ),
-    # Discussion rooms (issue 3): an organisation room is hidden (404) from everyone outside
-    # the organisation, admins included; a movement room is for members and admins.
+    # --- discussion rooms (permissions/rooms.py): an organisation room is hidden (404) from
+    # everyone outside the organisation, admins included; a movement room is for members and
+    # admins; a campaign room for the organisations taking part.
     (
         "GET",
         "/rooms/",
@@ -285,7 +326,43 @@ MATRIX = [
         {},
         {"anonymous": LOGIN, "outsider": 404, "member": 403, "coordinator": 403, "admin": 200},
     ),
-    # --- calendars (issue 4) ---
+    (
+        "GET",
+        "/rooms/{org_room}/settings",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 403, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "POST",
+        "/rooms/{org_room}/settings",
+        {"name": "Renamed", "description": "", "audience": "org:{org_id}"},
+        {"anonymous": LOGIN, "outsider": 404, "member": 403, "coordinator": 302, "admin": 404},
+    ),
+    (
+        "GET",
+        "/rooms/{movement_room}/settings",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 403, "coordinator": 403, "admin": 200},
+    ),
+    (
+        "GET",
+        "/rooms/{campaign_room}",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 200, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "GET",
+        "/rooms/{campaign_room}/moderation",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 403, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "GET",
+        "/rooms/new?campaign={public_campaign}",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    # --- campaigns and events (permissions/campaigns.py) ---
     ("GET", "/campaigns/", {}, dict.fromkeys(ROLES, 200)),
     ("GET", "/campaigns/{public_campaign}", {}, dict.fromkeys(ROLES, 200)),
     (
@@ -373,6 +450,24 @@ MATRIX = [
         {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200},
     ),
     (
+        "POST",
+        "/campaign-invitations/{invited_participant}/accept",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 404, "coordinator": 302, "admin": 404},
+    ),
+    (
+        "POST",
+        "/campaign-invitations/{invited_participant}/decline",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 404, "coordinator": 302, "admin": 404},
+    ),
+    (
+        "POST",
+        "/campaign-invitations/{taking_part}/remove",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 404, "coordinator": 302, "admin": 404},
+    ),
+    (
         "GET",
         "/campaigns/{public_campaign}/import",
         {},
@@ -390,6 +485,7 @@ CASES = [
 def _fill(path: str, w: World) -> str:
     values = {
         "org": w.org.slug,
+        "org_id": w.org.id,
         "pending": w.pending.slug,
         "pending_id": w.pending.id,
         "member_user_id": w.member.id,
@@ -404,6 +500,12 @@ def _fill(path: str, w: World) -> str:
         values["org_room"] = _room_id(w, RoomScope.ORGANISATION)
     if "{movement_room}" in path:
         values["movement_room"] = _room_id(w, RoomScope.MOVEMENT)
+    if "{campaign_room}" in path:
+        values["campaign_room"] = _campaign_room_id(w)
+    if "{invited_participant}" in path:
+        values["invited_participant"] = _invited_participant_id(w)
+    if "{taking_part}" in path:
+        values["taking_part"] = _taking_part_id(w)
     for key, visibility in (("private", Visibility.PARTICIPANTS), ("public", Visibility.PUBLIC)):
         if f"{{{key}_campaign}}" in path or f"{{{key}_event}}" in path:
             campaign = _campaign(w, visibility)
@@ -414,8 +516,9 @@ def _fill(path: str, w: World) -> str:
 
 @pytest.mark.parametrize(("method", "path", "data", "role", "expected"), CASES)
 def test_route_obeys_policy(client, world, method, path, data, role, expected):
-    """Each role gets exactly what the policy table says on every route of the foundation."""
+    """Each role gets exactly what the policy table says on every route."""
     url = _fill(path, world)
+    data = {key: _fill(value, world) for key, value in data.items()}
     user = world.user(role)
     if user is not None:
         sign_in(client, user)

@@ -22,7 +22,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from app.permissions.principals import Principals, holders, kind_of, principals
 
@@ -38,7 +38,7 @@ SET = _Set()
 
 
 def _conditions(model: type, when: dict[str, Any]) -> list[ColumnElement[bool]]:
-    found = []
+    found: list[ColumnElement[bool]] = [true()]  # so that no condition means "every row"
     for name, value in when.items():
         column = getattr(model, name)
         if value is None:
