@@ -64,11 +64,9 @@ def show(room_id: int):
         catching_up = True
     else:
         messages = queries.latest_messages(room)
-    if messages and not before:
-        services.mark_read(current_user, room, messages[-1].seq)
     rights = room_rights(current_user, room)
     form = MessageForm(formdata=None, client_id=uuid.uuid4().hex)
-    return render_template(
+    page = render_template(
         "rooms/room.html",
         room=room,
         messages=messages,
@@ -84,6 +82,10 @@ def show(room_id: int):
         moderator=rights.moderate,
         presence=queries.present_names(room),
     )
+    if messages and not before:
+        # After rendering: the commit expires what the page shows.
+        services.mark_read(current_user, room, messages[-1].seq)
+    return page
 
 
 @bp.post("/<int:room_id>/messages")
