@@ -248,6 +248,19 @@
   });
   socket.on("muted", (data) => data.room_id === roomId && close(L.muted));
   socket.on("room_archived", (data) => data.room_id === roomId && close(L.archived));
+  // Access lost (left or removed, the organisation no longer takes part, the room moved):
+  // the server has already stopped sending this room; say so and stop writing.
+  socket.on("room_closed", (data) => {
+    if (data.room_id !== roomId) return;
+    close(L.closed);
+    if (!form) list.after(el("p", "notice", L.closed));
+  });
+  socket.on("reported", (data) => {
+    if (data.room_id !== roomId || !L.moderation || $("reported-note")) return;
+    const note = add(el("p", "notice"), link(L.moderation, L.reported));
+    note.id = "reported-note";
+    list.before(note);
+  });
 
   // Read marker: at most one "read" every 2 s, only while the page is seen.
   let readSeq = hi, readAt = 0, readTimer = null;
