@@ -25,7 +25,8 @@ compress = Compress()
 
 def user_or_address() -> str:
     """Rate-limit key: the account when signed in (many people share one address behind a
-    mobile carrier or a community centre), else the network address."""
+    mobile carrier or a community centre), else the network address.
+    """
     if current_user and current_user.is_authenticated:
         return f"user:{current_user.id}"
     return get_remote_address()

@@ -105,14 +105,16 @@ def disconnect_after_commit(user_id: int) -> None:
 
 def sync_after_commit(people: Iterable[int] | Select) -> None:
     """Once the current change is stored, bring these people's connections in line with
-    what they may now see (ids, or a query of ids evaluated after the commit)."""
+    what they may now see (ids, or a query of ids evaluated after the commit).
+    """
     ids = people if isinstance(people, Select) else list(people)
     on_commit(lambda: sync_access(ids))
 
 
 def sync_access(people: Iterable[int] | Select) -> int:
     """Take the open connections of these people out of every channel and room stream they
-    may no longer be in, and into the channels they gained; return how many they left."""
+    may no longer be in, and into the channels they gained; return how many they left.
+    """
     if isinstance(people, Select):
         people = db.session.scalars(people).all()
     ids = list(people)
@@ -148,7 +150,8 @@ def fail(code: str, message: str | None = None) -> dict[str, Any]:
 
 def socket_event(name: str) -> Callable:
     """Register a socket event handler(user, payload) -> dict: signed-in users only, one
-    dict payload, service errors and crashes answered as refusals, never raised."""
+    dict payload, service errors and crashes answered as refusals, never raised.
+    """
 
     def register(handler: Callable[[Any, dict], dict]) -> Callable:
         @functools.wraps(handler)

@@ -8,7 +8,7 @@ and load what they show with them, never a query per row.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from itertools import count
 
 import pytest

@@ -16,9 +16,9 @@ from app import audit
 from app.admin import bp
 from app.admin.services import suspend_user, unsuspend_user
 from app.extensions import db
+from app.formtools import ConfirmForm
 from app.models import AuditEntry, Organisation, OrgStatus, OutboxMail, User
 from app.orgs import services as org_services
-from app.formtools import ConfirmForm
 from app.permissions import can_administer, can_decide_org, can_suspend, require
 
 

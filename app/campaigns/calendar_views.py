@@ -1,5 +1,6 @@
 """Calendar pages: month grid and agenda for the movement, my calendar, a campaign and an
-organisation."""
+organisation.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Event pages: adding an event (to a campaign or an organisation), reading it, answering,
-editing the series, changing one date, cancelling."""
+editing the series, changing one date, cancelling.
+"""
 
 from __future__ import annotations
 

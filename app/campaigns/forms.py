@@ -31,7 +31,6 @@ from app.i18n import all_timezones, is_valid_timezone
 from app.models import CampaignStatus, Visibility
 
 
-
 def visibility_choices():
     return choices(
         [

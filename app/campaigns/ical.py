@@ -1,5 +1,6 @@
 """iCalendar (RFC 5545) export with the icalendar library: stable UIDs, SEQUENCE, DTSTAMP,
-TZID with VTIMEZONE, RRULE/EXDATE, changed occurrences (RECURRENCE-ID), cancellations."""
+TZID with VTIMEZONE, RRULE/EXDATE, changed occurrences (RECURRENCE-ID), cancellations.
+"""
 
 from __future__ import annotations
 

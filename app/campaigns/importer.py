@@ -69,7 +69,8 @@ def _iana_zones() -> frozenset[str]:
 
 def iana_zone(tzid: str, calendar: Calendar | None = None) -> str | None:
     """The IANA zone a TZID means: itself, a Windows name, a Mozilla-style path, or the
-    X-LIC-LOCATION of the file's VTIMEZONE; None when it cannot be known."""
+    X-LIC-LOCATION of the file's VTIMEZONE; None when it cannot be known.
+    """
     tzid = tzid.strip().strip('"')
     zones = _iana_zones()
     if tzid in zones:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import selectinload
 
 from app.campaigns.recurrence import Occurrence, occurrences
 from app.extensions import db
-from app.orgs.queries import coordinated_orgs
 from app.models import (
     CalendarToken,
     Campaign,
@@ -29,6 +28,7 @@ from app.models import (
     RsvpResponse,
     User,
 )
+from app.orgs.queries import coordinated_orgs
 from app.permissions import (
     ANONYMOUS,
     CAMPAIGN,
@@ -148,7 +148,8 @@ def _with_event_parents(query: Select) -> Select:
 
 def personal_condition(user: User):
     """Events of a person's own calendar: their organisations', the campaigns their
-    organisations lead or take part in, and those they said they go to (or may)."""
+    organisations lead or take part in, and those they said they go to (or may).
+    """
     who = principals(user)
     answered = select(Rsvp.event_id).where(
         Rsvp.user_id == user.id, Rsvp.response != RsvpResponse.NOT_GOING
@@ -162,7 +163,8 @@ def personal_condition(user: User):
 
 def _events(viewer: Any, **scope: Any) -> Select:
     """Whole events (series) the viewer may see, for one campaign, one organisation, a
-    person's own calendar (``mine=user``) or the movement."""
+    person's own calendar (``mine=user``) or the movement.
+    """
     query = _with_event_parents(select(Event)).where(EVENT.where(viewer))
     if (campaign := scope.get("campaign")) is not None:
         query = query.where(Event.campaign_id == campaign.id)

@@ -103,7 +103,8 @@ def create_event(
     record: bool = True,
 ) -> Event:
     """Add an event organised by org (in a campaign it takes part in, or on its own);
-    ``record=False`` when the caller writes one audit entry for many (an import)."""
+    ``record=False`` when the caller writes one audit entry for many (an import).
+    """
     with atomic():
         event = Event(
             uid=uid or f"{uuid.uuid4()}@caravana",
@@ -266,7 +267,8 @@ def invite_organisation(
 
 def answer_participation(actor: User, participant: CampaignParticipant, accept: bool) -> None:
     """Take part in a campaign, or decline (also after having taken part): the organisation's
-    members gain or lose the campaign's rooms and private events at once."""
+    members gain or lose the campaign's rooms and private events at once.
+    """
     with atomic():
         participant.status = (
             ParticipationStatus.ACCEPTED if accept else ParticipationStatus.DECLINED

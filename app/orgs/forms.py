@@ -7,13 +7,11 @@ from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
 )
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.formtools import CheckboxList, choices
 from app.i18n import country_choices, org_language_choices

@@ -62,7 +62,8 @@ def can_create_room(
     user: Any, scope: RoomScope, org: Organisation | None = None, campaign: Campaign | None = None
 ) -> bool:
     """Admins open movement rooms; coordinators open rooms for their organisation, and the
-    lead organisation's coordinators open a campaign's room."""
+    lead organisation's coordinators open a campaign's room.
+    """
     if scope == RoomScope.MOVEMENT:
         return is_admin(user)
     if scope == RoomScope.ORGANISATION and org is not None:

@@ -1,6 +1,7 @@
 """Socket.IO events of the rooms: each parses its payload, asks the policy, then calls one
 service. Every answer is an acknowledgement {"ok": true, ...} or {"ok": false, "error":
-code, "message": text}; a malformed event never raises."""
+code, "message": text}; a malformed event never raises.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import time
 
 from flask import request
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_socketio import join_room, leave_room
 from sqlalchemy import delete, select
 
@@ -201,7 +201,8 @@ def _drop_presence(sid: str) -> None:
 
 def _close_lost_streams(sockets: list[LiveSocket], now: dict[int, Principals]) -> int:
     """After a change of access: leave the live streams of rooms a connection may no longer
-    read, and tell the page (it then says so and stops sending)."""
+    read, and tell the page (it then says so and stops sending).
+    """
     by_sid = {s.sid: s for s in sockets}
     followed = db.session.execute(
         select(RoomPresence, Room)

@@ -46,7 +46,8 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 def _html(message: Message) -> str:
     """The message's sanitised HTML, rendered once per text (broadcast and acknowledgement
-    of one send share it; an edit changes the text and so renders again)."""
+    of one send share it; an edit changes the text and so renders again).
+    """
     cached = getattr(message, "_html_cache", None)
     if cached is None or cached[0] != message.body:
         cached = (message.body, str(render_markdown(message.body)))
@@ -267,7 +268,8 @@ def update_room(
     campaign: Campaign | None = None,
 ) -> Room:
     """Rename a room, or change whom it is for; whoever can no longer read it leaves its
-    live stream at once."""
+    live stream at once.
+    """
     with atomic():
         before = ROOM.tokens(room)
         room.name, room.description = name.strip(), description.strip()
@@ -304,7 +306,8 @@ def _close_stream(room_id: int) -> None:
 
 def report_message(reporter: User, message: Message, reason: str) -> MessageReport:
     """Put a message in the moderation queue of its room (once per person) and tell the
-    room's moderators who are online."""
+    room's moderators who are online.
+    """
     existing = db.session.scalar(
         select(MessageReport).where(
             MessageReport.message_id == message.id,

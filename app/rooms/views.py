@@ -8,10 +8,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.campaigns.queries import get_campaign_or_404
 from app.errors import ServiceError
 from app.extensions import db
 from app.formtools import ConfirmForm, choices
 from app.models import RoomScope, User
+from app.orgs.queries import coordinated_orgs, get_org_or_404
 from app.permissions import (
     can_create_room,
     can_delete_message,
@@ -26,8 +28,6 @@ from app.permissions import (
     require,
     room_rights,
 )
-from app.campaigns.queries import get_campaign_or_404
-from app.orgs.queries import coordinated_orgs, get_org_or_404
 from app.rooms import bp, queries, services
 from app.rooms.forms import MessageForm, ReportForm, RoomForm, RoomSettingsForm
 from app.rooms.queries import get_message_or_404, get_report_or_404, get_room_or_404
@@ -51,7 +51,8 @@ def index():
 @login_required
 def show(room_id: int):
     """The latest messages — or, after a long absence, the first unread ones — or an older
-    page with ?before=; and the form to write."""
+    page with ?before=; and the form to write.
+    """
     room = get_room_or_404(room_id, current_user)
     before = request.args.get("before", type=int)
     read_seq = queries.read_marker(current_user, room)
@@ -219,7 +220,8 @@ def archive(room_id: int):
 @login_required
 def settings(room_id: int):
     """Rename a room or change whom it is for (among the places this moderator may open
-    rooms); whoever can no longer read it leaves it at once, live too."""
+    rooms); whoever can no longer read it leaves it at once, live too.
+    """
     room = get_room_or_404(room_id, current_user)
     require(can_moderate_room(current_user, room))
     places = queries.room_places(current_user, room)
