@@ -32,6 +32,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    """Bind the database, migrations, CSRF, rate limits, compression, Babel and sign-in."""
     db.init_app(app)
     migrate.init_app(
         app,
@@ -68,6 +69,7 @@ def load_user(session_id: str) -> User | None:
 
 
 def register_blueprints(app: Flask) -> None:
+    """Mount every feature's pages: home, accounts, organisations, admin, rooms, campaigns."""
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.campaigns import bp as campaigns_bp
@@ -84,12 +86,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    """Give the templates the helpers of app.templating."""
     from app import templating
 
     templating.init_app(app)
 
 
 def register_errors(app: Flask) -> None:
+    """Answer errors with the translated error pages."""
     from app.main.errors import init_app as init_errors
 
     init_errors(app)

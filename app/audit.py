@@ -66,4 +66,5 @@ def record(
 
 
 def label(action: str) -> str:
+    """What an audit action did, in the reader's language (the code itself when unknown)."""
     return str(ACTION_LABELS.get(action, action))

@@ -54,5 +54,6 @@ def seed_demo(scale: str, if_empty: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    """Add the create-admin and seed-demo commands to the flask command."""
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)

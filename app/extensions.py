@@ -24,8 +24,9 @@ compress = Compress()
 
 
 def user_or_address() -> str:
-    """Rate-limit key: the account when signed in (many people share one address behind a
-    mobile carrier or a community centre), else the network address.
+    """Rate-limit key: the account when signed in, else the network address.
+
+    Many people share one address behind a mobile carrier or a community centre.
     """
     if current_user and current_user.is_authenticated:
         return f"user:{current_user.id}"

@@ -42,10 +42,12 @@ def select_timezone() -> str:
 
 
 def current_language() -> str:
+    """The code of the language this request is served in ('en' when none is chosen)."""
     return str(babel_locale() or "en")
 
 
 def text_direction() -> str:
+    """'rtl' for a right-to-left language such as Arabic, else 'ltr'."""
     return "rtl" if current_language() in RTL_LANGUAGES else "ltr"
 
 
@@ -66,6 +68,7 @@ def all_timezones() -> tuple[str, ...]:
 
 
 def is_valid_timezone(name: str | None) -> bool:
+    """True when the name is a time zone zoneinfo knows."""
     if not name:
         return False
     try:
@@ -92,6 +95,7 @@ def native_language_name(code: str) -> str:
 
 
 def country_name(code: str) -> str:
+    """A country's name in the reader's language (the code itself when unknown)."""
     return _locale().territories.get(code, code)
 
 
@@ -110,8 +114,10 @@ def country_choices() -> list[tuple[str, str]]:
 
 
 def org_language_choices() -> list[tuple[str, str]]:
+    """(code, name) pairs of an organisation's possible working languages, for the reader."""
     return [(code, language_name(code)) for code in ORG_LANGUAGES]
 
 
 def interface_language_choices() -> list[tuple[str, str]]:
+    """(code, name) pairs of the interface languages, each named in its own language."""
     return [(code, native_language_name(code)) for code in LANGUAGES]

@@ -1,5 +1,6 @@
-"""Socket.IO wiring: who may connect, which channels a connection is in, and keeping those
-channels in line with the policy when someone's access changes.
+"""Socket.IO wiring: who may connect, and which channels a connection is in.
+
+Those channels are kept in line with the policy when someone's access changes.
 
 Every connection joins its person's audience channels (permissions/channels.py) and records
 them in ``live_sockets``, which every process shares. When access changes, ``sync_access``
@@ -104,16 +105,20 @@ def disconnect_after_commit(user_id: int) -> None:
 
 
 def sync_after_commit(people: Iterable[int] | Select) -> None:
-    """Once the current change is stored, bring these people's connections in line with
-    what they may now see (ids, or a query of ids evaluated after the commit).
+    """Once the current change is stored, bring these people's connections in line.
+
+    They then match what the people may now see (ids, or a query of ids evaluated after the
+    commit).
     """
     ids = people if isinstance(people, Select) else list(people)
     on_commit(lambda: sync_access(ids))
 
 
 def sync_access(people: Iterable[int] | Select) -> int:
-    """Take the open connections of these people out of every channel and room stream they
-    may no longer be in, and into the channels they gained; return how many they left.
+    """Bring the open connections of these people in line with what they may see now.
+
+    Take them out of every channel and room stream they may no longer be in, and into the
+    channels they gained; return how many they left.
     """
     if isinstance(people, Select):
         people = db.session.scalars(people).all()
@@ -149,8 +154,10 @@ def fail(code: str, message: str | None = None) -> dict[str, Any]:
 
 
 def socket_event(name: str) -> Callable:
-    """Register a socket event handler(user, payload) -> dict: signed-in users only, one
-    dict payload, service errors and crashes answered as refusals, never raised.
+    """Register a socket event handler(user, payload) -> dict.
+
+    Signed-in users only, one dict payload, service errors and crashes answered as refusals,
+    never raised.
     """
 
     def register(handler: Callable[[Any, dict], dict]) -> Callable:

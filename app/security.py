@@ -50,4 +50,5 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 def init_app(app: Flask) -> None:
+    """Add the security headers to every response."""
     app.after_request(set_security_headers)

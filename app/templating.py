@@ -1,5 +1,6 @@
-"""What every template can use, registered here and nowhere else: language and direction,
-names, dates and times, and the permission policy (``can.*``).
+"""What every template can use, registered here and nowhere else.
+
+Language and direction, names, dates and times, and the permission policy (``can.*``).
 """
 
 from __future__ import annotations

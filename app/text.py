@@ -32,8 +32,9 @@ def unique_slug(column: Any, name: str, fallback: str = "item") -> str:
 
 
 def web_url(value: str | None, limit: int = 500) -> str:
-    """The address if it is an http(s) link, else "" (a javascript: or data: link would be a
-    trap for readers).
+    """The address if it is an http(s) link, else "".
+
+    A javascript: or data: link would be a trap for readers.
     """
     value = (value or "").strip()
     return value[:limit] if value.lower().startswith(("https://", "http://")) else ""

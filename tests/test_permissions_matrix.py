@@ -482,6 +482,19 @@ CASES = [
 ]
 
 
+# Placeholders that need rows of their own: made only when a path names them, in this order.
+_MADE_ON_DEMAND = {
+    "member_id": _member_id,
+    "invitation_id": _invitation_id,
+    "request_id": _join_request_id,
+    "org_room": lambda w: _room_id(w, RoomScope.ORGANISATION),
+    "movement_room": lambda w: _room_id(w, RoomScope.MOVEMENT),
+    "campaign_room": _campaign_room_id,
+    "invited_participant": _invited_participant_id,
+    "taking_part": _taking_part_id,
+}
+
+
 def _fill(path: str, w: World) -> str:
     values = {
         "org": w.org.slug,
@@ -490,22 +503,9 @@ def _fill(path: str, w: World) -> str:
         "pending_id": w.pending.id,
         "member_user_id": w.member.id,
     }
-    if "{member_id}" in path:
-        values["member_id"] = _member_id(w)
-    if "{invitation_id}" in path:
-        values["invitation_id"] = _invitation_id(w)
-    if "{request_id}" in path:
-        values["request_id"] = _join_request_id(w)
-    if "{org_room}" in path:
-        values["org_room"] = _room_id(w, RoomScope.ORGANISATION)
-    if "{movement_room}" in path:
-        values["movement_room"] = _room_id(w, RoomScope.MOVEMENT)
-    if "{campaign_room}" in path:
-        values["campaign_room"] = _campaign_room_id(w)
-    if "{invited_participant}" in path:
-        values["invited_participant"] = _invited_participant_id(w)
-    if "{taking_part}" in path:
-        values["taking_part"] = _taking_part_id(w)
+    for key, make in _MADE_ON_DEMAND.items():
+        if f"{{{key}}}" in path:
+            values[key] = make(w)
     for key, visibility in (("private", Visibility.PARTICIPANTS), ("public", Visibility.PUBLIC)):
         if f"{{{key}_campaign}}" in path or f"{{{key}_event}}" in path:
             campaign = _campaign(w, visibility)

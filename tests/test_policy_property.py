@@ -129,7 +129,9 @@ def build(spec: Spec) -> dict:
     for u, row in enumerate(spec.roles):
         for o, role in enumerate(row):
             if role is not None:
-                db.session.add(Membership(user_id=users[u].id, organisation_id=orgs[o].id, role=role))
+                db.session.add(
+                    Membership(user_id=users[u].id, organisation_id=orgs[o].id, role=role)
+                )
     campaigns = []
     for i, (lead, visibility, statuses) in enumerate(spec.campaigns):
         campaign = Campaign(
@@ -160,7 +162,8 @@ def build(spec: Spec) -> dict:
     events = []
     for i, (campaign, org, visibility) in enumerate(spec.events):
         event = Event(
-            uid=f"e{i}", title=f"E{i}", timezone="UTC", starts_at=now, ends_at=now + timedelta(hours=1),
+            uid=f"e{i}", title=f"E{i}", timezone="UTC",
+            starts_at=now, ends_at=now + timedelta(hours=1),
             organisation_id=orgs[org].id, visibility=visibility,
             campaign_id=campaigns[campaign].id if campaign is not None else None,
         )  # fmt: skip
@@ -206,7 +209,9 @@ class Oracle:
             return True
         if self.taking_part(c) & set(self.roles):
             return True
-        invited = {o for o, s in enumerate(statuses) if s == ParticipationStatus.INVITED and o != lead}
+        invited = {
+            o for o, s in enumerate(statuses) if s == ParticipationStatus.INVITED and o != lead
+        }
         return any(self.roles.get(o) == Role.COORDINATOR for o in invited)
 
     def room(self, r: int) -> bool:
@@ -235,7 +240,9 @@ def _ids(query) -> set[int]:
 
 
 def _count(audience, user) -> int:
-    return db.session.scalar(select(func.count()).select_from(audience.model).where(audience.where(user)))
+    return db.session.scalar(
+        select(func.count()).select_from(audience.model).where(audience.where(user))
+    )
 
 
 @settings(

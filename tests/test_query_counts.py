@@ -1,9 +1,9 @@
 """Each main page costs a fixed number of SQL statements, however much the movement grows.
 
-A small world (one of everything) and the same world grown through the app's own services (more organisations,
-members, campaigns with partners, events and answers, rooms, messages and mentions, audit
-entries and mail) must give every page the same statement count: lists are filtered in SQL
-and load what they show with them, never a query per row.
+A small world (one of everything) and the same world grown through the app's own services
+(more organisations, members, campaigns with partners, events and answers, rooms, messages and
+mentions, audit entries and mail) must give every page the same statement count: lists are
+filtered in SQL and load what they show with them, never a query per row.
 """
 
 from __future__ import annotations
@@ -67,8 +67,9 @@ def grow(app, world, size: int) -> None:
                 (RoomScope.CAMPAIGN, None, campaign),
                 (RoomScope.MOVEMENT, None, None),
             ):
-                room = rooms.create_room(boss if org else world.coordinator, scope, f"Room {next(_n)}",
-                                         "", org, camp)  # fmt: skip
+                room = rooms.create_room(
+                    boss if org else world.coordinator, scope, f"Room {next(_n)}", "", org, camp
+                )
                 for author in (boss, member, world.member):
                     rooms.post_message(author, room, "Hola @Ana", f"grow-{next(_n):08d}")
             orgs.request_to_join(make_user(f"Applicant {next(_n)}"), world.org, "hello")

@@ -78,6 +78,11 @@ class _InertChecker(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in reversed(attrs)}  # first one wins
+        self._check_element(tag, values)
+        self._check_attributes(attrs)
+
+    def _check_element(self, tag: str, values: dict[str, str]) -> None:
+        """Elements the app never emits, and script, meta, link and form pointing elsewhere."""
         if tag in FORBIDDEN_TAGS:
             self._bad(f"<{tag}> element")
         if tag == "script":
@@ -90,6 +95,9 @@ class _InertChecker(HTMLParser):
             self._bad("link outside /static/")
         if tag == "form" and values.get("action") and not _on_site(values["action"]):
             self._bad("form posting outside the site")
+
+    def _check_attributes(self, attrs: list[tuple[str, str | None]]) -> None:
+        """Event handlers, style and srcdoc, and URLs that leave the site or run code."""
         for name, value in attrs:
             if name.startswith("on"):
                 self._bad(f"event handler attribute {name}")

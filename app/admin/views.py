@@ -23,6 +23,8 @@ from app.permissions import can_administer, can_decide_org, can_suspend, require
 
 
 class RejectForm(FlaskForm):
+    """Decline an organisation's request, with an optional reason for the person who asked."""
+
     reason = TextAreaField(
         _l("Reason, sent to the person who asked (optional)"), validators=[Length(max=1000)]
     )
@@ -52,6 +54,7 @@ def queue():
 
 @bp.post("/organisations/<int:org_id>/<any(approve, reject):decision>")
 def decide_org(org_id: int, decision: str):
+    """Approve an organisation's request to be listed, or decline it."""
     org = db.get_or_404(Organisation, org_id)
     require(can_decide_org(current_user, org))
     if decision == "approve" and ConfirmForm().validate_on_submit():
@@ -67,6 +70,7 @@ def decide_org(org_id: int, decision: str):
 
 @bp.get("/users")
 def users():
+    """Every account, searchable by name or e-mail, with buttons to suspend or restore it."""
     q = (request.args.get("q") or "").strip()[:100]
     query = select(User).order_by(User.display_name)
     if q:
@@ -78,6 +82,7 @@ def users():
 
 @bp.post("/users/<int:user_id>/<any(suspend, unsuspend):action>")
 def change_user(user_id: int, action: str):
+    """Suspend an account, or let a suspended one work again."""
     user = db.get_or_404(User, user_id)
     require(can_suspend(current_user, user))
     if ConfirmForm().validate_on_submit():
@@ -92,6 +97,7 @@ def change_user(user_id: int, action: str):
 
 @bp.get("/audit")
 def audit_log():
+    """The audit log, newest first: who did what, to whom, in which organisation."""
     entries = (
         select(AuditEntry)
         .options(
@@ -107,6 +113,7 @@ def audit_log():
 
 @bp.get("/outbox")
 def outbox():
+    """The outbox: every mail the platform would have sent, newest first."""
     page = db.paginate(
         select(OutboxMail).order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc()),
         per_page=20,

@@ -40,6 +40,7 @@ class StrongPassword:
         self.personal_fields = personal_fields
 
     def __call__(self, form: FlaskForm, field) -> None:
+        """Refuse a password the rules find weak; the named fields count as easy to guess."""
         personal = [
             str(getattr(form, name).data or "")
             for name in self.personal_fields
@@ -50,7 +51,10 @@ class StrongPassword:
 
 
 class ValidTimezone:
+    """Validator that accepts only a time zone zoneinfo knows."""
+
     def __call__(self, form: FlaskForm, field) -> None:
+        """Refuse a value that is not a known time zone."""
         if not is_valid_timezone(field.data):
             raise ValidationError(_l("Choose a time zone from the list."))
 
@@ -72,6 +76,8 @@ class _ProfileFields(FlaskForm):
 
 
 class RegisterForm(_ProfileFields):
+    """A new account: e-mail, a strong password typed twice, name, language and time zone."""
+
     email = _email_field()
     password = PasswordField(
         _l("Password (at least 10 characters)"),
@@ -87,6 +93,8 @@ class RegisterForm(_ProfileFields):
 
 
 class LoginForm(FlaskForm):
+    """Sign in with e-mail and password, and stay signed in on this device if asked."""
+
     email = EmailField(
         _l("E-mail address"),
         filters=[_strip],
@@ -100,10 +108,14 @@ class LoginForm(FlaskForm):
 
 
 class ResetRequestForm(FlaskForm):
+    """Ask for a link to choose a new password, by e-mail address."""
+
     email = _email_field()
 
 
 class NewPasswordForm(FlaskForm):
+    """A new password, strong enough and typed twice (after a reset link)."""
+
     password = PasswordField(
         _l("New password (at least 10 characters)"),
         validators=[DataRequired(_l("Please choose a password.")), StrongPassword()],
@@ -115,6 +127,8 @@ class NewPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(NewPasswordForm):
+    """Change one's password: the current one, then the new one twice."""
+
     current = PasswordField(
         _l("Current password"),
         validators=[DataRequired(_l("Please enter your password.")), Length(max=MAX_LENGTH)],

@@ -14,6 +14,7 @@ _DUMMY_HASH = generate_password_hash("caravana-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
+    """Hash a password for storage, with scrypt."""
     return generate_password_hash(password, method="scrypt")
 
 

@@ -46,6 +46,7 @@ def _failed(response) -> bool:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 def register():
+    """Create an account and sign in; people already signed in go to the home page."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
@@ -79,6 +80,7 @@ def register():
     deduct_when=_failed,
 )
 def login():
+    """Sign in with e-mail and password, rate-limited per network address and per account."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
@@ -99,6 +101,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    """Sign out and cut this person's live connections."""
     sign_out_everywhere(current_user)
     logout_user()
     flash(_("You are signed out."), "info")
@@ -108,6 +111,7 @@ def logout():
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit("5 per hour", methods=["POST"])
 def reset_request():
+    """Ask for a password reset link; the answer never says whether the account exists."""
     form = ResetRequestForm()
     if form.validate_on_submit():
         request_password_reset(form.email.data)
@@ -125,6 +129,7 @@ def reset_request():
 @bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
 @limiter.limit("20 per hour", methods=["POST"])
 def reset_password_view(token: str):
+    """Choose a new password from a reset link, while the link is still valid."""
     if valid_reset_token(token) is None:
         flash(
             _("This link has expired or has already been used. You can ask for a new one."), "error"
@@ -146,6 +151,7 @@ def reset_password_view(token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
+    """The profile page: name, language and time zone, beside the password form."""
     form = ProfileForm(obj=current_user)
     password_form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
@@ -159,6 +165,7 @@ def profile():
 @login_required
 @limiter.limit("10 per hour")
 def change_password():
+    """Change one's password after giving the current one; other devices are signed out."""
     form = ProfileForm(obj=current_user, formdata=None)
     password_form = ChangePasswordForm(prefix="pw")
     if password_form.validate_on_submit():

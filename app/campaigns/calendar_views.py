@@ -1,5 +1,6 @@
-"""Calendar pages: month grid and agenda for the movement, my calendar, a campaign and an
-organisation.
+"""Calendar pages: a month grid and an agenda.
+
+There is one for the movement, my calendar, a campaign and an organisation.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""Demo campaigns for `flask seed-demo`: a caravan across Central America and Mexico, a day of
-action on both shores of the Mediterranean with a weekly online meeting that crosses Europe's
-29 March 2026 clock change, and a campaign only its participants see.
+"""Demo campaigns for `flask seed-demo`.
+
+A caravan across Central America and Mexico, a day of action on both shores of the
+Mediterranean with a weekly online meeting that crosses Europe's 29 March 2026 clock change,
+and a campaign only its participants see.
 """
 
 from __future__ import annotations

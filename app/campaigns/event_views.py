@@ -1,5 +1,7 @@
-"""Event pages: adding an event (to a campaign or an organisation), reading it, answering,
-editing the series, changing one date, cancelling.
+"""Event pages, from adding an event to cancelling it.
+
+Adding an event (to a campaign or an organisation), reading it, answering, editing the
+series, changing one date, cancelling.
 """
 
 from __future__ import annotations

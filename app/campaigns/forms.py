@@ -32,6 +32,7 @@ from app.models import CampaignStatus, Visibility
 
 
 def visibility_choices():
+    """Who can see a campaign or an event: everyone, the movement, or those taking part."""
     return choices(
         [
             (Visibility.PUBLIC.value, _l("Everyone (public)")),
@@ -47,6 +48,8 @@ def weekday_choices():
 
 
 class CampaignForm(FlaskForm):
+    """Start or edit a campaign: name, goal, description, dates, status and who sees it."""
+
     title = StringField(
         _l("Name of the campaign"),
         validators=[DataRequired(_l("Please enter a name.")), Length(max=150)],
@@ -76,10 +79,12 @@ class CampaignForm(FlaskForm):
         self.visibility.choices = visibility_choices()
 
     def validate_ends_on(self, field) -> None:
+        """Check that the last day is not before the first."""
         if self.starts_on.data and field.data and field.data < self.starts_on.data:
             raise ValidationError(_l("The last day must be after the first day."))
 
     def fill_from(self, campaign) -> None:
+        """Pre-fill the form from a campaign."""
         for name in ("title", "goal", "description", "starts_on", "ends_on"):
             getattr(self, name).data = getattr(campaign, name)
         self.status.data = campaign.status.value
@@ -99,14 +104,20 @@ class CampaignForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
+    """Choose an organisation to invite to a campaign."""
+
     organisation = SelectField(_l("Organisation to invite"), choices=[])
 
 
 class RsvpForm(FlaskForm):
+    """One person's answer to an event (going, maybe, not going): one button per answer."""
+
     response = HiddenField()
 
 
 class ImportForm(FlaskForm):
+    """Upload an .ics file of events exported from another calendar program."""
+
     file = FileField(
         _l("Calendar file (.ics)"),
         description=_l("Exported from another calendar program, at most 1 MB."),
@@ -115,6 +126,8 @@ class ImportForm(FlaskForm):
 
 
 class EventForm(FlaskForm):
+    """Add or edit an event: wall time in its own zone, repetition, place and who sees it."""
+
     organisation = SelectField(_l("Organised by"), choices=[])
     title = StringField(
         _l("Title"),
@@ -198,18 +211,22 @@ class EventForm(FlaskForm):
         self.visibility.choices = visibility_choices()
 
     def validate_timezone(self, field) -> None:
+        """Check that the time zone is one zoneinfo knows."""
         if not is_valid_timezone(field.data):
             raise ValidationError(_l("Choose a time zone from the list."))
 
     def validate_start_time(self, field) -> None:
+        """Check that there is a start time, unless the event lasts all day."""
         if not self.all_day.data and field.data is None:
             raise ValidationError(_l("Enter a start time, or tick All day."))
 
     def validate_count(self, field) -> None:
+        """Check that a series that ends after a number of times says how many."""
         if self.repeat.data and self.ends.data == "count" and not field.data:
             raise ValidationError(_l("Enter how many times."))
 
     def validate_until(self, field) -> None:
+        """Check that a series that ends on a date has one, not before the first date."""
         if self.repeat.data and self.ends.data == "until":
             if not field.data:
                 raise ValidationError(_l("Choose the last date."))
@@ -217,6 +234,7 @@ class EventForm(FlaskForm):
                 raise ValidationError(_l("The last date must be after the first date."))
 
     def validate_exdates(self, field) -> None:
+        """Check that every date left out is written like 2026-04-07."""
         try:
             self._exdates()
         except ValueError:
@@ -252,6 +270,7 @@ class EventForm(FlaskForm):
         return ";".join(parts)
 
     def draft(self, in_campaign: bool) -> EventDraft:
+        """The answers as an EventDraft, in the event's wall time; an hour long without an end."""
         starts = datetime.combine(self.day.data, self._start_time())
         if self.all_day.data:
             ends = starts + timedelta(days=1)

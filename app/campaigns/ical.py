@@ -1,5 +1,7 @@
-"""iCalendar (RFC 5545) export with the icalendar library: stable UIDs, SEQUENCE, DTSTAMP,
-TZID with VTIMEZONE, RRULE/EXDATE, changed occurrences (RECURRENCE-ID), cancellations.
+"""iCalendar (RFC 5545) export with the icalendar library.
+
+Stable UIDs, SEQUENCE, DTSTAMP, TZID with VTIMEZONE, RRULE/EXDATE, changed occurrences
+(RECURRENCE-ID), cancellations.
 """
 
 from __future__ import annotations

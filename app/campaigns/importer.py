@@ -68,8 +68,10 @@ def _iana_zones() -> frozenset[str]:
 
 
 def iana_zone(tzid: str, calendar: Calendar | None = None) -> str | None:
-    """The IANA zone a TZID means: itself, a Windows name, a Mozilla-style path, or the
-    X-LIC-LOCATION of the file's VTIMEZONE; None when it cannot be known.
+    """The IANA zone a TZID means, or None when it cannot be known.
+
+    The zone is found as the TZID itself, a Windows name, a Mozilla-style path, or the
+    X-LIC-LOCATION of the file's VTIMEZONE.
     """
     tzid = tzid.strip().strip('"')
     zones = _iana_zones()

@@ -147,8 +147,10 @@ def _with_event_parents(query: Select) -> Select:
 
 
 def personal_condition(user: User):
-    """Events of a person's own calendar: their organisations', the campaigns their
-    organisations lead or take part in, and those they said they go to (or may).
+    """Events of a person's own calendar.
+
+    Their organisations', the campaigns their organisations lead or take part in, and those
+    they said they go to (or may).
     """
     who = principals(user)
     answered = select(Rsvp.event_id).where(
@@ -162,8 +164,10 @@ def personal_condition(user: User):
 
 
 def _events(viewer: Any, **scope: Any) -> Select:
-    """Whole events (series) the viewer may see, for one campaign, one organisation, a
-    person's own calendar (``mine=user``) or the movement.
+    """Whole events (series) the viewer may see.
+
+    For one campaign, one organisation, a person's own calendar (``mine=user``) or the
+    movement.
     """
     query = _with_event_parents(select(Event)).where(EVENT.where(viewer))
     if (campaign := scope.get("campaign")) is not None:

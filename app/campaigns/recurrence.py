@@ -33,6 +33,7 @@ class Occurrence:
 
     @property
     def zone(self) -> ZoneInfo:
+        """The event's own time zone."""
         return ZoneInfo(self.event.timezone)
 
     @property
@@ -42,6 +43,7 @@ class Occurrence:
 
 
 def local(event: Event, instant: datetime) -> datetime:
+    """An instant as wall time in the event's own zone."""
     return instant.astimezone(ZoneInfo(event.timezone))
 
 
@@ -119,6 +121,7 @@ def weekly_rule(
 
 
 def span(days: int = 0, hours: int = 0) -> timedelta:
+    """A duration of so many days and hours."""
     return timedelta(days=days, hours=hours)
 
 

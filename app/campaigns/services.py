@@ -102,7 +102,8 @@ def create_event(
     uid: str | None = None,
     record: bool = True,
 ) -> Event:
-    """Add an event organised by org (in a campaign it takes part in, or on its own);
+    """Add an event organised by org (in a campaign it takes part in, or on its own).
+
     ``record=False`` when the caller writes one audit entry for many (an import).
     """
     with atomic():
@@ -266,8 +267,9 @@ def invite_organisation(
 
 
 def answer_participation(actor: User, participant: CampaignParticipant, accept: bool) -> None:
-    """Take part in a campaign, or decline (also after having taken part): the organisation's
-    members gain or lose the campaign's rooms and private events at once.
+    """Take part in a campaign, or decline (also after having taken part).
+
+    The organisation's members gain or lose the campaign's rooms and private events at once.
     """
     with atomic():
         participant.status = (

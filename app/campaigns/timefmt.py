@@ -1,5 +1,7 @@
-"""Telling a campaign's times to each reader: in their zone and language, with the event's
-own zone beside it when it differs. The template globals of the calendar pages.
+"""Telling a campaign's times to each reader, in their zone and language.
+
+The event's own zone stands beside them when it differs. These are the template globals of
+the calendar pages.
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ def weekday_name(index: int, width: str = "wide") -> str:
 
 
 def when(occ: Occurrence) -> dict[str, str]:
-    """An occurrence's time for the reader, and in the event's own zone when that differs:
-    {'reader': 'Tue 17 Mar, 10:00–11:00 (your time)', 'own': '17:00 Europe/Rome'}.
+    """An occurrence's time for the reader, and in the event's own zone when that differs.
+
+    For example {'reader': 'Tue 17 Mar, 10:00–11:00 (your time)', 'own': '17:00 Europe/Rome'}.
     """
     event = occ.event
     own = occ.zone

@@ -39,6 +39,7 @@ MESSAGES = {
 
 
 def render_error(code: int):
+    """The translated error page for a status code (the 500 page for unknown codes)."""
     title, explanation = MESSAGES.get(code, MESSAGES[500])
     return render_template(
         "errors/error.html", code=code, title=title, explanation=explanation
@@ -46,6 +47,8 @@ def render_error(code: int):
 
 
 def init_app(app: Flask) -> None:
+    """Answer CSRF failures, HTTP errors and crashes with the translated error pages."""
+
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError):
         title = _l("This form has expired")

@@ -15,6 +15,8 @@ from app.models.users import User
 
 
 class CampaignStatus(StrEnum):
+    """Where a campaign stands: planned, active or closed."""
+
     PLANNED = "planned"
     ACTIVE = "active"
     CLOSED = "closed"
@@ -29,12 +31,16 @@ class Visibility(StrEnum):
 
 
 class ParticipationStatus(StrEnum):
+    """Where an organisation stands towards a campaign: invited, taking part or declined."""
+
     INVITED = "invited"
     ACCEPTED = "accepted"
     DECLINED = "declined"
 
 
 class RsvpResponse(StrEnum):
+    """A person's answer to an event: going, maybe or not going."""
+
     GOING = "going"
     MAYBE = "maybe"
     NOT_GOING = "not_going"
@@ -55,7 +61,9 @@ class Campaign(TimestampMixin, Base):
     status: Mapped[CampaignStatus] = mapped_column(
         enum_column(CampaignStatus), default=CampaignStatus.PLANNED
     )
-    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility), default=Visibility.PUBLIC)
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_column(Visibility), default=Visibility.PUBLIC
+    )
     lead_organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
@@ -121,7 +129,9 @@ class Event(TimestampMixin, Base):
     capacity: Mapped[int | None]
     # For events outside a campaign (a campaign's events follow the campaign's visibility);
     # PARTICIPANTS then means the organising organisation's members.
-    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility), default=Visibility.PUBLIC)
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_column(Visibility), default=Visibility.PUBLIC
+    )
     sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE, raised on change
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
@@ -135,6 +145,7 @@ class Event(TimestampMixin, Base):
 
     @property
     def is_cancelled(self) -> bool:
+        """True when the whole event, every occurrence of it, is cancelled."""
         return self.cancelled_at is not None
 
 

@@ -67,6 +67,7 @@ class Organisation(TimestampMixin, Base):
 
     @property
     def is_approved(self) -> bool:
+        """True once an administrator has approved the organisation."""
         return self.status == OrgStatus.APPROVED
 
 

@@ -47,6 +47,7 @@ class Room(TimestampMixin, Base):
 
     @property
     def is_archived(self) -> bool:
+        """True when the room is archived: it can be read but not written in."""
         return self.archived_at is not None
 
     @property
@@ -88,6 +89,7 @@ class Message(TimestampMixin, Base):
 
     @property
     def is_deleted(self) -> bool:
+        """True when the message is deleted and only its tombstone remains."""
         return self.deleted_at is not None
 
 

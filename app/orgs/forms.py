@@ -20,6 +20,8 @@ from app.orgs.services import OrgProfile
 
 
 class OrganisationForm(FlaskForm):
+    """Ask for an organisation to be listed, or change its public profile."""
+
     name = StringField(
         _l("Name of the organisation"),
         validators=[DataRequired(_l("Please enter a name.")), Length(max=120)],
@@ -66,6 +68,7 @@ class OrganisationForm(FlaskForm):
         self.languages.data = org.language_codes
 
     def profile(self) -> OrgProfile:
+        """The answers as an OrgProfile, the way the services take them."""
         return OrgProfile(
             name=self.name.data,
             country=self.country.data,
@@ -78,12 +81,16 @@ class OrganisationForm(FlaskForm):
 
 
 class JoinRequestForm(FlaskForm):
+    """Ask to join an organisation, with an optional note for its coordinators."""
+
     message = TextAreaField(
         _l("A few words for the coordinators (optional)"), validators=[Length(max=1000)]
     )
 
 
 class InvitationForm(FlaskForm):
+    """Create an invitation link, with a note that only coordinators see."""
+
     note = StringField(
         _l("Who is this link for? (optional, only coordinators see it)"),
         validators=[Length(max=120)],
@@ -91,6 +98,8 @@ class InvitationForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
+    """Make a member a coordinator, or a coordinator a member."""
+
     role = SelectField(
         _l("Role"),
         choices=choices(
@@ -103,6 +112,8 @@ class DirectoryFilterForm(FlaskForm):
     """The directory's filters, read from the query string."""
 
     class Meta:
+        """No CSRF token: the filters come in a link anyone may share."""
+
         csrf = False
 
     q = StringField(_l("Name"), validators=[Optional(), Length(max=100)])

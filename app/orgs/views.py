@@ -82,6 +82,7 @@ def new():
 
 @bp.get("/organisations/<slug>")
 def show(slug: str):
+    """An organisation's page, and this person's request to join while it waits."""
     org = queries.get_org_or_404(slug, current_user)
     pending = None
     if current_user.is_authenticated:
@@ -98,6 +99,7 @@ def show(slug: str):
 @bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])
 @login_required
 def edit(slug: str):
+    """Change an organisation's public profile."""
     org = queries.get_org_or_404(slug, current_user)
     require(can_edit_org(current_user, org))
     form = OrganisationForm()
@@ -114,6 +116,7 @@ def edit(slug: str):
 @login_required
 @limiter.limit("20 per hour")
 def join(slug: str):
+    """Ask to join an organisation, with an optional note for its coordinators."""
     org = queries.get_org_or_404(slug, current_user)
     require(can_request_join(current_user, org))
     form = JoinRequestForm()
@@ -131,6 +134,7 @@ def join(slug: str):
 @bp.post("/organisations/<slug>/leave")
 @login_required
 def leave(slug: str):
+    """Leave an organisation; its only coordinator must first name another."""
     org = queries.get_org_or_404(slug, current_user)
     require(can_leave(current_user, org))
     if ConfirmForm().validate_on_submit():
@@ -162,6 +166,7 @@ def members(slug: str):
 @bp.post("/organisations/<slug>/members/<int:membership_id>/role")
 @login_required
 def change_role(slug: str, membership_id: int):
+    """Make a member a coordinator or back; an organisation keeps at least one coordinator."""
     org = queries.get_org_or_404(slug, current_user)
     require(can_manage_members(current_user, org))
     member = queries.get_membership_or_404(org, membership_id)
@@ -179,6 +184,7 @@ def change_role(slug: str, membership_id: int):
 @bp.post("/organisations/<slug>/members/<int:membership_id>/remove")
 @login_required
 def remove_member(slug: str, membership_id: int):
+    """Remove someone from an organisation; to leave it oneself, there is the Leave button."""
     org = queries.get_org_or_404(slug, current_user)
     require(can_manage_members(current_user, org))
     member = queries.get_membership_or_404(org, membership_id)
@@ -198,6 +204,7 @@ def remove_member(slug: str, membership_id: int):
 @bp.get("/organisations/<slug>/requests")
 @login_required
 def join_requests(slug: str):
+    """The requests to join an organisation that wait for its coordinators."""
     org = queries.get_org_or_404(slug, current_user)
     require(can_manage_members(current_user, org))
     return render_template(
@@ -208,6 +215,7 @@ def join_requests(slug: str):
 @bp.post("/organisations/<slug>/requests/<int:request_id>/<any(approve, reject):decision>")
 @login_required
 def decide_request(slug: str, request_id: int, decision: str):
+    """Accept or decline a request to join an organisation."""
     org = queries.get_org_or_404(slug, current_user)
     require(can_manage_members(current_user, org))
     join_request = queries.get_join_request_or_404(org, request_id)
@@ -247,6 +255,7 @@ def invitations(slug: str):
 @bp.post("/organisations/<slug>/invitations/<int:invitation_id>/revoke")
 @login_required
 def revoke_invitation(slug: str, invitation_id: int):
+    """Stop an invitation link from working."""
     org = queries.get_org_or_404(slug, current_user)
     require(can_manage_members(current_user, org))
     invitation = queries.get_invitation_or_404(org, invitation_id)

@@ -74,6 +74,7 @@ class Grant:
             kind_of(_pattern(template))  # refuse unknown kinds at import time
 
     def tokens(self, obj: Any) -> set[str]:
+        """The tokens that see this row, filled in from its columns (none unless it matches)."""
         if not _matches(obj, self.when):
             return set()
         found = set()
@@ -85,6 +86,7 @@ class Grant:
         return found
 
     def condition(self, model: type, who: Principals) -> ColumnElement[bool] | None:
+        """The SQL condition for the rows this grant lets the person see (None: no row)."""
         clauses = []
         for template in self.templates:
             fields = _fields(template)
@@ -108,12 +110,14 @@ class Follow:
     when: dict[str, Any]
 
     def tokens(self, obj: Any) -> set[str]:
+        """The tokens that see the row this one belongs to (none unless it matches)."""
         if not _matches(obj, self.when):
             return set()
         target = getattr(obj, self.relation)
         return self.audience.tokens(target) if target is not None else set()
 
     def condition(self, model: type, who: Principals) -> ColumnElement[bool] | None:
+        """The SQL condition: the row matches and the person sees the row it belongs to."""
         (column,) = getattr(model, self.relation).property.local_columns
         inner = select(self.audience.model.id).where(self.audience.condition(who))
         return and_(*_conditions(model, self.when), getattr(model, column.key).in_(inner))

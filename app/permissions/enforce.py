@@ -29,9 +29,12 @@ def require_or_404(allowed: bool) -> None:
         abort(404)
 
 
-def found_or_404(obj: T | None, check: Callable[[Any, T], bool] | None = None, user: Any = None) -> T:
-    """The object, when it exists and ``check(user, obj)`` allows it; else 404, which hides
-    whether it exists. Every feature's ``get_..._or_404`` is written with it.
+def found_or_404(
+    obj: T | None, check: Callable[[Any, T], bool] | None = None, user: Any = None
+) -> T:
+    """The object, when it exists and ``check(user, obj)`` allows it; else 404.
+
+    The 404 hides whether it exists. Every feature's ``get_..._or_404`` is written with it.
     """
     if obj is None or (check is not None and not check(user, obj)):
         abort(404)

@@ -52,9 +52,11 @@ class Kind:
 
     @property
     def keyed(self) -> bool:
+        """True when the kind's tokens carry a key (``org:{}``), False for ``admin``."""
         return "{}" in self.pattern
 
     def token(self, key: Any) -> str:
+        """The token of this kind for a key (the key is not used when the kind has none)."""
         return self.pattern.format(key) if self.keyed else self.pattern
 
 
@@ -183,6 +185,7 @@ class Principals:
 
     @classmethod
     def of(cls, tokens: Iterable[str]) -> Principals:
+        """The principals of these tokens, with their keys; everyone also holds ``public``."""
         tokens = frozenset(tokens) | {PUBLIC}
         keys: dict[str, set[int]] = {}
         for token in tokens:

@@ -61,8 +61,9 @@ def can_mute(user: Any, room: Room, person: User) -> bool:
 def can_create_room(
     user: Any, scope: RoomScope, org: Organisation | None = None, campaign: Campaign | None = None
 ) -> bool:
-    """Admins open movement rooms; coordinators open rooms for their organisation, and the
-    lead organisation's coordinators open a campaign's room.
+    """Admins open movement rooms; coordinators open rooms for their organisation.
+
+    The lead organisation's coordinators open a campaign's room.
     """
     if scope == RoomScope.MOVEMENT:
         return is_admin(user)

@@ -1,6 +1,7 @@
-"""Socket.IO events of the rooms: each parses its payload, asks the policy, then calls one
-service. Every answer is an acknowledgement {"ok": true, ...} or {"ok": false, "error":
-code, "message": text}; a malformed event never raises.
+"""Socket.IO events of the rooms: each parses its payload, asks the policy, then calls one service.
+
+Every answer is an acknowledgement {"ok": true, ...} or {"ok": false, "error": code,
+"message": text}; a malformed event never raises.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def on_join(user: User, data: dict) -> dict:
 
 @realtime.socket_event("leave")
 def on_leave(user: User, data: dict) -> dict:
+    """Stop following a room's live stream; the others see one person fewer present."""
     room_id = realtime.int_field(data, "room_id")
     leave_room(channels.stream(room_id))
     with atomic():
@@ -137,6 +139,7 @@ def on_history(user: User, data: dict) -> dict:
 
 @realtime.socket_event("edit")
 def on_edit(user: User, data: dict) -> dict:
+    """Change a message's text; the acknowledgement carries the changed message."""
     message = _message(user, data)
     if not can_edit_message(user, message):
         raise _forbidden()
@@ -145,6 +148,7 @@ def on_edit(user: User, data: dict) -> dict:
 
 @realtime.socket_event("delete")
 def on_delete(user: User, data: dict) -> dict:
+    """Delete a message; the acknowledgement carries its tombstone."""
     message = _message(user, data)
     if not can_delete_message(user, message):
         raise _forbidden()
@@ -153,6 +157,7 @@ def on_delete(user: User, data: dict) -> dict:
 
 @realtime.socket_event("report")
 def on_report(user: User, data: dict) -> dict:
+    """Put a message in the room's moderation queue, with an optional reason."""
     message = _message(user, data)
     if not can_report_message(user, message):
         raise _forbidden()
@@ -163,6 +168,7 @@ def on_report(user: User, data: dict) -> dict:
 
 @realtime.socket_event("read")
 def on_read(user: User, data: dict) -> dict:
+    """Move the person's read marker forward; the answer says where it stands."""
     room = _room(user, data)
     return {"read_seq": services.mark_read(user, room, data.get("seq"))}
 
@@ -200,8 +206,9 @@ def _drop_presence(sid: str) -> None:
 
 
 def _close_lost_streams(sockets: list[LiveSocket], now: dict[int, Principals]) -> int:
-    """After a change of access: leave the live streams of rooms a connection may no longer
-    read, and tell the page (it then says so and stops sending).
+    """After a change of access: leave the live streams of rooms a connection may no longer read.
+
+    And tell the page (it then says so and stops sending).
     """
     by_sid = {s.sid: s for s in sockets}
     followed = db.session.execute(
@@ -213,7 +220,9 @@ def _close_lost_streams(sockets: list[LiveSocket], now: dict[int, Principals]) -
     for presence, room in followed:
         if ROOM.open_to(now.get(by_sid[presence.sid].user_id, ANONYMOUS), room):
             continue
-        socketio.server.leave_room(presence.sid, channels.stream(room), namespace=realtime.NAMESPACE)
+        socketio.server.leave_room(
+            presence.sid, channels.stream(room), namespace=realtime.NAMESPACE
+        )
         db.session.delete(presence)
         closed.add(room.id)
         on_commit(functools.partial(_tell_closed, presence.sid, room.id))

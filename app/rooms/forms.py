@@ -9,6 +9,8 @@ from wtforms.validators import DataRequired, Length
 
 
 class MessageForm(FlaskForm):
+    """The text of a message, to write one or to change it."""
+
     body = TextAreaField(
         _l("Your message"),
         description=_l("You can use Markdown. Name someone with @ and their first name."),
@@ -20,6 +22,8 @@ class MessageForm(FlaskForm):
 
 
 class RoomForm(FlaskForm):
+    """Open a room: its name and what it is for."""
+
     name = StringField(
         _l("Name of the room"),
         validators=[DataRequired(_l("Please enter a name.")), Length(max=80)],
@@ -28,6 +32,8 @@ class RoomForm(FlaskForm):
 
 
 class ReportForm(FlaskForm):
+    """Report a message to the room's moderators, with an optional reason."""
+
     reason = TextAreaField(_l("Why should a moderator look at this? (optional)"), [Length(max=500)])
 
 

@@ -87,8 +87,9 @@ def place_key(room: Room) -> str:
 
 
 def room_places(user: Any, room: Room) -> dict[str, tuple[str, RoomScope, Any, Any]]:
-    """Where this person may put a room: its current place and every place they may open
-    rooms in; by form value, with (label, scope, organisation, campaign).
+    """Where this person may put a room: its current place and every place they may open rooms.
+
+    By form value, with (label, scope, organisation, campaign).
     """
     places: dict[str, tuple[str, RoomScope, Any, Any]] = {}
     current = (room.audience_name or _("Whole movement"), room.scope, room.organisation,

@@ -45,8 +45,10 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 def _html(message: Message) -> str:
-    """The message's sanitised HTML, rendered once per text (broadcast and acknowledgement
-    of one send share it; an edit changes the text and so renders again).
+    """The message's sanitised HTML, rendered once per text.
+
+    The broadcast and the acknowledgement of one send share it; an edit changes the text and
+    so renders again.
     """
     cached = getattr(message, "_html_cache", None)
     if cached is None or cached[0] != message.body:
@@ -267,8 +269,9 @@ def update_room(
     org: Organisation | None = None,
     campaign: Campaign | None = None,
 ) -> Room:
-    """Rename a room, or change whom it is for; whoever can no longer read it leaves its
-    live stream at once.
+    """Rename a room, or change whom it is for.
+
+    Whoever can no longer read it leaves its live stream at once.
     """
     with atomic():
         before = ROOM.tokens(room)
@@ -305,8 +308,9 @@ def _close_stream(room_id: int) -> None:
 
 
 def report_message(reporter: User, message: Message, reason: str) -> MessageReport:
-    """Put a message in the moderation queue of its room (once per person) and tell the
-    room's moderators who are online.
+    """Put a message in the moderation queue of its room, once per person.
+
+    The room's moderators who are online are told.
     """
     existing = db.session.scalar(
         select(MessageReport).where(

@@ -50,8 +50,10 @@ def index():
 @bp.get("/<int:room_id>")
 @login_required
 def show(room_id: int):
-    """The latest messages — or, after a long absence, the first unread ones — or an older
-    page with ?before=; and the form to write.
+    """A room's messages, and the form to write.
+
+    The latest messages — or, after a long absence, the first unread ones — or an older page
+    with ?before=.
     """
     room = get_room_or_404(room_id, current_user)
     before = request.args.get("before", type=int)
@@ -109,6 +111,7 @@ def post(room_id: int):
 @bp.route("/<int:room_id>/messages/<int:message_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(room_id: int, message_id: int):
+    """Change a message's text, then go back to it in the room."""
     room = get_room_or_404(room_id, current_user)
     message = get_message_or_404(room, message_id)
     require(can_edit_message(current_user, message))
@@ -126,6 +129,7 @@ def edit(room_id: int, message_id: int):
 @bp.post("/<int:room_id>/messages/<int:message_id>/delete")
 @login_required
 def delete(room_id: int, message_id: int):
+    """Delete a message, leaving a tombstone, then go back to its place in the room."""
     room = get_room_or_404(room_id, current_user)
     message = get_message_or_404(room, message_id)
     require(can_delete_message(current_user, message))
@@ -138,6 +142,7 @@ def delete(room_id: int, message_id: int):
 @bp.route("/<int:room_id>/messages/<int:message_id>/report", methods=["GET", "POST"])
 @login_required
 def report(room_id: int, message_id: int):
+    """Report a message to the room's moderators."""
     room = get_room_or_404(room_id, current_user)
     message = get_message_or_404(room, message_id)
     require(can_report_message(current_user, message))
@@ -164,6 +169,7 @@ def history(room_id: int, message_id: int):
 @bp.get("/<int:room_id>/moderation")
 @login_required
 def moderation(room_id: int):
+    """The room's moderation page: open reports and who is muted."""
     room = get_room_or_404(room_id, current_user)
     require(can_moderate_room(current_user, room))
     return render_template(
@@ -178,6 +184,7 @@ def moderation(room_id: int):
 @bp.post("/<int:room_id>/reports/<int:report_id>/resolve")
 @login_required
 def resolve(room_id: int, report_id: int):
+    """Close a report once a moderator has looked at it."""
     room = get_room_or_404(room_id, current_user)
     require(can_moderate_room(current_user, room))
     report = get_report_or_404(room, report_id)
@@ -189,6 +196,7 @@ def resolve(room_id: int, report_id: int):
 @bp.post("/<int:room_id>/people/<int:user_id>/<any(mute, unmute):action>")
 @login_required
 def mute(room_id: int, user_id: int, action: str):
+    """Silence someone in a room, or let them write again."""
     room = get_room_or_404(room_id, current_user)
     require(can_moderate_room(current_user, room))
     person = found_or_404(db.session.get(User, user_id))
@@ -208,6 +216,7 @@ def mute(room_id: int, user_id: int, action: str):
 @bp.post("/<int:room_id>/archive")
 @login_required
 def archive(room_id: int):
+    """Make a room read-only: it can be read but not written in."""
     room = get_room_or_404(room_id, current_user)
     require(can_moderate_room(current_user, room))
     if ConfirmForm().validate_on_submit():
@@ -219,8 +228,9 @@ def archive(room_id: int):
 @bp.route("/<int:room_id>/settings", methods=["GET", "POST"])
 @login_required
 def settings(room_id: int):
-    """Rename a room or change whom it is for (among the places this moderator may open
-    rooms); whoever can no longer read it leaves it at once, live too.
+    """Rename a room or change whom it is for, among the places this moderator may open rooms.
+
+    Whoever can no longer read it leaves it at once, live too.
     """
     room = get_room_or_404(room_id, current_user)
     require(can_moderate_room(current_user, room))
@@ -266,4 +276,5 @@ def new():
 @bp.get("/mentions")
 @login_required
 def mentions():
+    """Messages that name this person, newest first, in rooms they can still read."""
     return render_template("rooms/mentions.html", messages=queries.mentions_of(current_user))
