@@ -7,17 +7,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
 from app import audit
-from app.admin import bp
+from app.admin import bp, queries
 from app.admin.services import suspend_user, unsuspend_user
 from app.extensions import db
 from app.formtools import ConfirmForm
-from app.models import AuditEntry, Organisation, OrgStatus, OutboxMail, User
 from app.orgs import services as org_services
 from app.permissions import can_administer, can_decide_org, can_suspend, require
 
@@ -39,23 +36,16 @@ def _admins_only():
 @bp.get("/")
 def queue():
     """Organisations waiting for approval, oldest first."""
-    pending = list(
-        db.session.scalars(
-            select(Organisation)
-            .options(selectinload(Organisation.requested_by))
-            .where(Organisation.status == OrgStatus.PENDING)
-            .order_by(Organisation.created_at)
-        )
-    )
     return render_template(
-        "admin/queue.html", pending=pending, confirm=ConfirmForm(), reject_form=RejectForm()
+        "admin/queue.html",
+        pending=queries.waiting_orgs(), confirm=ConfirmForm(), reject_form=RejectForm()
     )
 
 
 @bp.post("/organisations/<int:org_id>/<any(approve, reject):decision>")
 def decide_org(org_id: int, decision: str):
     """Approve an organisation's request to be listed, or decline it."""
-    org = db.get_or_404(Organisation, org_id)
+    org = queries.get_org_or_404(org_id)
     require(can_decide_org(current_user, org))
     if decision == "approve" and ConfirmForm().validate_on_submit():
         org_services.approve_organisation(current_user, org)
@@ -72,18 +62,14 @@ def decide_org(org_id: int, decision: str):
 def users():
     """Every account, searchable by name or e-mail, with buttons to suspend or restore it."""
     q = (request.args.get("q") or "").strip()[:100]
-    query = select(User).order_by(User.display_name)
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(User.email.like(like), User.display_name.ilike(like)))
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(queries.accounts(q), per_page=50, error_out=False)
     return render_template("admin/users.html", page=page, q=q, confirm=ConfirmForm())
 
 
 @bp.post("/users/<int:user_id>/<any(suspend, unsuspend):action>")
 def change_user(user_id: int, action: str):
     """Suspend an account, or let a suspended one work again."""
-    user = db.get_or_404(User, user_id)
+    user = queries.get_user_or_404(user_id)
     require(can_suspend(current_user, user))
     if ConfirmForm().validate_on_submit():
         if action == "suspend":
@@ -98,16 +84,7 @@ def change_user(user_id: int, action: str):
 @bp.get("/audit")
 def audit_log():
     """The audit log, newest first: who did what, to whom, in which organisation."""
-    entries = (
-        select(AuditEntry)
-        .options(
-            selectinload(AuditEntry.actor),
-            selectinload(AuditEntry.target_user),
-            selectinload(AuditEntry.organisation),
-        )
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-    )
-    page = db.paginate(entries, per_page=50, error_out=False)
+    page = db.paginate(queries.audit_entries(), per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page, label=audit.label)
 
 
@@ -115,7 +92,7 @@ def audit_log():
 def outbox():
     """The outbox: every mail the platform would have sent, newest first."""
     page = db.paginate(
-        select(OutboxMail).order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc()),
+        queries.outbox(),
         per_page=20,
         error_out=False,
     )

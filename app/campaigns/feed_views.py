@@ -67,7 +67,7 @@ def campaign_feed(slug: str):
 def organisation_feed(slug: str):
     """An organisation's events that anyone may see."""
     org = get_org_or_404(slug, current_user)
-    require_or_404(org.is_approved)
+    require_or_404(queries.org_listed(org))
     return _ics(queries.public_events(org=org), org.name, f"{org.slug}.ics")
 
 

@@ -22,7 +22,6 @@ from app.models import (
     CampaignStatus,
     Event,
     Organisation,
-    OrgStatus,
     ParticipationStatus,
     Rsvp,
     RsvpResponse,
@@ -33,6 +32,7 @@ from app.permissions import (
     ANONYMOUS,
     CAMPAIGN,
     EVENT,
+    ORGANISATION,
     PARTICIPATION_DECIDERS,
     can_create_event,
     can_view_campaign,
@@ -97,7 +97,7 @@ def invitable_orgs(campaign: Campaign) -> list[Organisation]:
         org
         for org in db.session.scalars(
             select(Organisation)
-            .where(Organisation.status == OrgStatus.APPROVED)
+            .where(ORGANISATION.condition(ANONYMOUS))  # the listed ones
             .order_by(Organisation.name)
         )
         if org.id not in taken
@@ -201,6 +201,11 @@ def public_events(**scope: Any) -> list[Event]:
     if (org := scope.get("org")) is not None:
         query = query.where(Event.organisation_id == org.id)
     return list(db.session.scalars(query.order_by(Event.starts_at)))
+
+
+def org_listed(org: Organisation) -> bool:
+    """Whether anyone may see this organisation (its public feed exists)."""
+    return ORGANISATION.open_to(ANONYMOUS, org)
 
 
 def open_to_everyone(event: Event) -> bool:

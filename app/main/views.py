@@ -6,23 +6,23 @@ import os
 
 from flask import current_app, jsonify, make_response, redirect, render_template, request
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from app.auth.services import set_locale
 from app.config import LANGUAGES
 from app.extensions import db
 from app.i18n import LANGUAGE_COOKIE
 from app.main import bp
-from app.orgs.queries import my_orgs
-from app.permissions import ANONYMOUS, ORGANISATION
+from app.orgs.queries import listed_count, my_orgs
 from app.security import safe_next
 
 
 @bp.get("/")
 def index():
     """The home page: what Caravana is, and the way in."""
-    org_count = db.session.scalar(select(func.count()).where(ORGANISATION.condition(ANONYMOUS)))
-    return render_template("main/index.html", org_count=org_count, my_orgs=my_orgs(current_user))
+    return render_template(
+        "main/index.html", org_count=listed_count(), my_orgs=my_orgs(current_user)
+    )
 
 
 @bp.get("/language/<code>")

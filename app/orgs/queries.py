@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app.extensions import db
@@ -82,6 +82,11 @@ def my_orgs(user: Any) -> list[Organisation]:
             select(Organisation).where(ORG_MEMBERS.where(user)).order_by(Organisation.name)
         )
     )
+
+
+def listed_count() -> int:
+    """How many organisations anyone may see (the approved ones)."""
+    return db.session.scalar(select(func.count()).where(ORGANISATION.condition(ANONYMOUS))) or 0
 
 
 def directory_query(q: str = "", country: str = "", region: str = "", language: str = "") -> Select:

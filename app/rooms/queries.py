@@ -41,6 +41,12 @@ def get_room_or_404(room_id: int, user: Any) -> Room:
     return found_or_404(db.session.get(Room, room_id), can_view_room, user)
 
 
+def get_reader_or_404(room: Room, user_id: int) -> User:
+    """A person who may read this room (moderators act on them); 404 for anyone else."""
+    person = db.session.get(User, user_id)
+    return found_or_404(person, lambda _viewer, found: can_view_room(found, room))
+
+
 def get_message_or_404(room: Room, message_id: int) -> Message:
     """A message of this room; ids of other rooms' messages are 404."""
     message = db.session.get(Message, message_id)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.campaigns.queries import get_campaign_or_404
 from app.errors import ServiceError
-from app.extensions import db
 from app.formtools import ConfirmForm, choices
-from app.models import RoomScope, User
+from app.models import RoomScope
 from app.orgs.queries import coordinated_orgs, get_org_or_404
 from app.permissions import (
     can_create_room,
@@ -22,8 +21,6 @@ from app.permissions import (
     can_mute,
     can_post,
     can_report_message,
-    can_view_room,
-    found_or_404,
     is_muted,
     require,
     room_rights,
@@ -199,9 +196,7 @@ def mute(room_id: int, user_id: int, action: str):
     """Silence someone in a room, or let them write again."""
     room = get_room_or_404(room_id, current_user)
     require(can_moderate_room(current_user, room))
-    person = found_or_404(db.session.get(User, user_id))
-    if not can_view_room(person, room):
-        abort(404)
+    person = queries.get_reader_or_404(room, user_id)
     require(can_mute(current_user, room, person))
     if ConfirmForm().validate_on_submit():
         if action == "mute":
