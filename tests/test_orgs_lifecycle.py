@@ -576,3 +576,14 @@ def test_admin_cannot_suspend_themselves(app, db, world):
     assert admin.post(f"/admin/users/{world.admin.id}/suspend").status_code == 403
     assert world.admin.suspended_at is None
     assert admin.get("/admin/").status_code == 200
+
+
+def test_coordinator_cannot_remove_themselves(app, db, world):
+    """Going oneself is done with Leave (which keeps a coordinator), never with Remove."""
+    factories.add_member(world.org, factories.make_user("Second"), Role.COORDINATOR)
+    rosa = client_for(app, world.coordinator)
+    own = db.session.scalar(select(Membership.id).filter_by(user_id=world.coordinator.id))
+    response = rosa.post(f"/organisations/{world.org.slug}/members/{own}/remove")
+    assert response.status_code == 302
+    assert "use the Leave button" in text(rosa.get(response.headers["Location"]))
+    assert db.session.get(Membership, own) is not None

@@ -352,6 +352,21 @@ def test_muted_member_reads_but_sees_no_form(app, world):
     assert "Ana Member" in page(rosa, f"/rooms/{room.id}/moderation")
 
 
+def test_a_moderator_cannot_mute_themselves(app, world):
+    """Muting is for others: a moderator's own mute is refused and changes nothing."""
+    room = make_room(world)
+    rosa = browser(app, world.coordinator)
+    assert rosa.post(f"/rooms/{room.id}/people/{world.coordinator.id}/mute").status_code == 403
+    assert 'id="composer"' in page(rosa, f"/rooms/{room.id}")
+
+
+def test_a_person_who_cannot_read_the_room_is_not_found_for_muting(app, world):
+    """Moderation acts only on the room's readers; others are not revealed."""
+    room = make_room(world)
+    rosa = browser(app, world.coordinator)
+    assert rosa.post(f"/rooms/{room.id}/people/{world.outsider.id}/mute").status_code == 404
+
+
 # --- archiving and creating rooms -------------------------------------------------------------
 
 
