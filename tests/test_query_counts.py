@@ -76,7 +76,10 @@ def grow(app, world, size: int) -> None:
             orgs.create_invitation(world.coordinator, world.org, "for someone")
         main_room = _main_room(world)
         for _ in range(size * 3):
-            rooms.post_message(world.coordinator, main_room, "¿@Ana?", f"grow-{next(_n):08d}")
+            message, _new = rooms.post_message(
+                world.member, main_room, "¿@Rosa?", f"grow-{next(_n):08d}"
+            )
+            rooms.report_message(world.coordinator, message, "Please look")
 
 
 def _main_room(world):

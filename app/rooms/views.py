@@ -175,6 +175,7 @@ def moderation(room_id: int):
         reports=queries.open_reports(room),
         muted=queries.muted_people(room),
         confirm=ConfirmForm(),
+        rights=room_rights(current_user, room),
     )
 
 
