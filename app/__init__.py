@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
 
 from app import i18n, realtime, security
+from app.auth import sessions
 from app.config import Config
 from app.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
-from app.models import User
 
 
 def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
@@ -46,6 +45,8 @@ def register_extensions(app: Flask) -> None:
     compress.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)
+    # Cookies hold a session's key; each request checks the session still stands.
+    login_manager.user_loader(sessions.load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
@@ -54,18 +55,6 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.needs_refresh_message = _l("Please sign in again to continue.")
-
-
-@login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """Load the user of a session, unless it predates a password change or suspension."""
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = db.session.scalar(select(User).where(User.id == int(user_id)))
-    if user is None or user.session_version != int(version) or not user.is_active:
-        return None
-    return user
 
 
 def register_blueprints(app: Flask) -> None:

@@ -16,11 +16,11 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, or_, select
 
 from app.db import atomic, on_commit
 from app.errors import ServiceError
@@ -72,7 +72,9 @@ def on_connect(auth: Any = None) -> None:
             LiveSocket(
                 sid=request.sid,
                 user_id=current_user.id,
+                session_id=g.get("session_id"),
                 connected_at=utcnow(),
+                seen_at=utcnow(),
                 channels=sorted(joined),
             )
         )
@@ -86,22 +88,29 @@ def on_disconnect(*_: Any) -> None:
         db.session.execute(delete(LiveSocket).where(LiveSocket.sid == request.sid))
 
 
-def disconnect_user(user_id: int) -> int:
-    """Close every live socket of a person, in every worker process; return how many."""
+def _disconnect(*conditions: Any) -> int:
     with atomic():
-        sids = list(
-            db.session.scalars(select(LiveSocket.sid).where(LiveSocket.user_id == user_id))
-        )
-        db.session.execute(delete(LiveSocket).where(LiveSocket.user_id == user_id))
+        sids = list(db.session.scalars(select(LiveSocket.sid).where(*conditions)))
+        db.session.execute(delete(LiveSocket).where(*conditions))
     for sid in sids:
         # With a message queue this reaches the worker holding the socket.
         socketio.server.disconnect(sid, namespace=NAMESPACE)
     return len(sids)
 
 
-def disconnect_after_commit(user_id: int) -> None:
-    """Close a person's sockets once the change that ends their session is stored."""
-    on_commit(lambda: disconnect_user(user_id))
+def disconnect_user(user_id: int, keep_session: int | None = None) -> int:
+    """Close every live socket of a person (but those of one session), in every process."""
+    conditions = [LiveSocket.user_id == user_id]
+    if keep_session is not None:
+        conditions.append(
+            or_(LiveSocket.session_id.is_(None), LiveSocket.session_id != keep_session)
+        )
+    return _disconnect(*conditions)
+
+
+def disconnect_session(session_id: int) -> int:
+    """Close the live sockets opened by one signed-in session (it was signed out)."""
+    return _disconnect(LiveSocket.session_id == session_id)
 
 
 def sync_after_commit(people: Iterable[int] | Select) -> None:

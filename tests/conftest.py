@@ -126,15 +126,23 @@ def client(app):
 
 
 def sign_in(client, user: User) -> None:
-    """Put a signed-in session for user in the client's cookie (as Flask-Login would)."""
+    """Open a server-side session for user and put its key in the client's cookie (as the
+    sign-in form and Flask-Login would)."""
+    from app.auth.sessions import open_session
+
+    key = open_session(user)
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = key
         session["_fresh"] = True
 
 
-def login_with_form(client, email: str, password: str = factories.PASSWORD, **extra):
+def login_with_form(
+    client, email: str, password: str = factories.PASSWORD, headers=None, **extra
+):
     """Sign in through the real form, the way a person does."""
-    return client.post("/account/login", data={"email": email, "password": password, **extra})
+    return client.post(
+        "/account/login", data={"email": email, "password": password, **extra}, headers=headers
+    )
 
 
 def csrf_token_from(html: str) -> str:

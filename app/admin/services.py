@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from app import audit
+from app.auth.sessions import end_all_sessions
 from app.db import atomic
 from app.models import User, utcnow
-from app.realtime import disconnect_after_commit
 
 
 def suspend_user(actor: User, user: User) -> None:
@@ -15,7 +15,7 @@ def suspend_user(actor: User, user: User) -> None:
     with atomic():
         user.suspended_at = utcnow()
         audit.record(actor, "user.suspend", target=user)
-        disconnect_after_commit(user.id)
+        end_all_sessions(user)
 
 
 def unsuspend_user(actor: User, user: User) -> None:

@@ -10,12 +10,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.auth.passwords import check_password, hash_password
+from app.auth.sessions import end_all_sessions
+from app.campaigns.services import revoke_feed_tokens
 from app.db import atomic
 from app.errors import ServiceError
 from app.extensions import db
 from app.mail import send_mail
 from app.models import PasswordResetToken, User, utcnow
-from app.realtime import disconnect_after_commit, disconnect_user
 from app.tokens import new_token, token_digest
 
 
@@ -65,12 +66,15 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Change the password and end every other session of this account."""
+def set_password(user: User, password: str, keep_session: int | None = None) -> None:
+    """Change the password; every other session and the personal calendar address end.
+
+    A copied cookie or feed link is worth nothing afterwards.
+    """
     with atomic():
         user.password_hash = hash_password(password)
-        user.session_version += 1
-        disconnect_after_commit(user.id)
+        end_all_sessions(user, keep=keep_session)
+        revoke_feed_tokens(user)
 
 
 def update_profile(user: User, display_name: str, locale: str, timezone: str) -> None:
@@ -86,11 +90,6 @@ def set_locale(user: User, locale: str) -> None:
     if user.locale != locale:
         with atomic():
             user.locale = locale
-
-
-def sign_out_everywhere(user: User) -> None:
-    """Cut the user's live sockets (called on sign-out)."""
-    disconnect_user(user.id)
 
 
 def request_password_reset(email: str) -> None:

@@ -23,12 +23,19 @@ from app.auth.services import (
     request_password_reset,
     reset_password,
     set_password,
-    sign_out_everywhere,
     update_profile,
     valid_reset_token,
 )
+from app.auth.sessions import (
+    active_sessions,
+    current_session_id,
+    end_all_sessions,
+    end_session,
+    open_session,
+)
 from app.errors import ServiceError
 from app.extensions import limiter
+from app.formtools import ConfirmForm
 from app.i18n import current_language
 from app.security import safe_next
 
@@ -36,6 +43,12 @@ from app.security import safe_next
 def _login_account_key() -> str:
     """Rate-limit key for sign-in attempts against one account, wherever they come from."""
     return "login:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _sign_in(user, remember: bool = False) -> None:
+    """Open a server-side session for this account and put its key in the cookies."""
+    open_session(user, remember=remember)
+    login_user(user, remember=remember)
 
 
 def _failed(response) -> bool:
@@ -65,7 +78,7 @@ def register():
         except ServiceError as error:
             form.email.errors.append(str(error))
         else:
-            login_user(user)
+            _sign_in(user)
             flash(_("Welcome to Caravana. Your account is ready."), "success")
             return redirect(safe_next(request.args.get("next"), url_for("orgs.directory")))
     return render_template("auth/register.html", form=form)
@@ -87,7 +100,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None and user.is_active:
-            login_user(user, remember=form.remember.data)
+            _sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
         if user is not None:
             flash(
@@ -101,8 +114,12 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out and cut this person's live connections."""
-    sign_out_everywhere(current_user)
+    """Sign out: this session ends server-side and its live connections close.
+
+    A copy of the cookie no longer works either.
+    """
+    if (session_id := current_session_id()) is not None:
+        end_session(current_user, session_id)
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("main.index"))
@@ -158,7 +175,43 @@ def profile():
         update_profile(current_user, form.display_name.data, form.locale.data, form.timezone.data)
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, password_form=password_form)
+    return _profile_page(form, password_form)
+
+
+def _profile_page(form, password_form, status: int = 200):
+    return (
+        render_template(
+            "auth/profile.html",
+            form=form,
+            password_form=password_form,
+            sessions=active_sessions(current_user),
+            this_session=current_session_id(),
+            confirm=ConfirmForm(),
+        ),
+        status,
+    )
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@login_required
+def end_one_session(session_id: int):
+    """Sign out one of my other devices (a lost phone, a shared computer)."""
+    if ConfirmForm().validate_on_submit():
+        end_session(current_user, session_id)
+        flash(_("That device is signed out."), "info")
+    return redirect(url_for("auth.profile") + "#sessions")
+
+
+@bp.post("/sessions/end-all")
+@login_required
+def sign_out_everywhere():
+    """Sign out on every device, this one included."""
+    if ConfirmForm().validate_on_submit():
+        end_all_sessions(current_user)
+        logout_user()
+        flash(_("You are signed out on every device."), "info")
+        return redirect(url_for("main.index"))
+    return redirect(url_for("auth.profile"))
 
 
 @bp.post("/password")
@@ -173,8 +226,7 @@ def change_password():
             password_form.current.errors.append(_("This is not your current password."))
         else:
             user = current_user._get_current_object()
-            set_password(user, password_form.password.data)
-            login_user(user)  # keep this session; the others end
+            set_password(user, password_form.password.data, keep_session=current_session_id())
             flash(_("Your new password is saved. Your other devices are signed out."), "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, password_form=password_form), 400
+    return _profile_page(form, password_form, 400)

@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and the app see every table."""
 
 from app.models.audit import AuditEntry
-from app.models.base import Base, utcnow
+from app.models.base import AppState, Base, utcnow
 from app.models.campaigns import (
     CalendarToken,
     Campaign,
@@ -36,9 +36,12 @@ from app.models.rooms import (
     RoomPresence,
     RoomScope,
 )
-from app.models.users import LiveSocket, PasswordResetToken, User
+from app.models.users import KnownSignIn, LiveSocket, PasswordResetToken, User, UserSession
 
 __all__ = [
+    "AppState",
+    "KnownSignIn",
+    "UserSession",
     "AuditEntry",
     "CalendarToken",
     "Campaign",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints so Alembic can alter them on SQLite and PostgreSQL alike.
@@ -62,3 +62,12 @@ class TimestampMixin:
     """Adds a created_at column set when the row is first written."""
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppState(Base):
+    """Small facts about the stored data itself, e.g. which Markdown rules rendered the HTML."""
+
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

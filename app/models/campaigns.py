@@ -55,6 +55,7 @@ class Campaign(TimestampMixin, Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     title: Mapped[str] = mapped_column(String(150))
     description: Mapped[str] = mapped_column(Text, default="")
+    description_html: Mapped[str] = mapped_column(Text, default="")  # rendered once, when written
     goal: Mapped[str] = mapped_column(String(500), default="")
     starts_on: Mapped[date]
     ends_on: Mapped[date]
@@ -115,6 +116,7 @@ class Event(TimestampMixin, Base):
     )
     title: Mapped[str] = mapped_column(String(150))
     description: Mapped[str] = mapped_column(Text, default="")
+    description_html: Mapped[str] = mapped_column(Text, default="")  # rendered once, when written
     timezone: Mapped[str] = mapped_column(String(64))
     all_day: Mapped[bool] = mapped_column(default=False)
     starts_at: Mapped[datetime] = mapped_column(index=True)

@@ -46,6 +46,7 @@ class Organisation(TimestampMixin, Base):
     country: Mapped[str] = mapped_column(String(2), index=True)
     region: Mapped[str] = mapped_column(String(80), default="", index=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    description_html: Mapped[str] = mapped_column(Text, default="")  # rendered once, when written
     website: Mapped[str] = mapped_column(String(300), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     status: Mapped[OrgStatus] = mapped_column(enum_column(OrgStatus), default=OrgStatus.PENDING)

@@ -1,4 +1,4 @@
-"""Accounts and their single-use password reset tokens."""
+"""Accounts, their signed-in sessions, known sign-in places, reset tokens and live sockets."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, TimestampMixin
@@ -28,12 +28,15 @@ class User(UserMixin, TimestampMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     is_admin: Mapped[bool] = mapped_column(default=False)
     suspended_at: Mapped[datetime | None]
-    # Raised on password change or reset: every other session and remember cookie stops working.
-    session_version: Mapped[int] = mapped_column(default=1)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    # The signed-in session this object was loaded for (set by the session loader), so that
+    # Flask-Login stores the session's key, not the account's, in cookies: each session can
+    # then be ended on its own, server-side.
+    session_key = None  # str, the key of the session it was loaded for
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -41,8 +44,10 @@ class User(UserMixin, TimestampMixin, Base):
         return self.suspended_at is None
 
     def get_id(self) -> str:
-        """Identify the session by user and session version (see session_version)."""
-        return f"{self.id}:{self.session_version}"
+        """The key of the signed-in session (what Flask-Login keeps in the cookies)."""
+        if self.session_key is None:
+            raise RuntimeError("no session opened for this account (auth.sessions.open_session)")
+        return self.session_key
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
@@ -62,6 +67,38 @@ class PasswordResetToken(TimestampMixin, Base):
     user: Mapped[User] = relationship()
 
 
+class UserSession(Base):
+    """One signed-in session (a browser or phone), ended server-side on sign-out."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    remember: Mapped[bool] = mapped_column(default=False)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class KnownSignIn(Base):
+    """A place (network address or browser) from which an account signed in successfully.
+
+    Failed attempts from elsewhere never lock the owner out from here.
+    """
+
+    __tablename__ = "known_sign_ins"
+    __table_args__ = (UniqueConstraint("user_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 of "address:..." or "device:..."
+    last_at: Mapped[datetime]
+
+
 class LiveSocket(Base):
     """An open Socket.IO connection, so a revoked user can be cut off from every process."""
 
@@ -70,6 +107,11 @@ class LiveSocket(Base):
     sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     connected_at: Mapped[datetime]
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_sessions.id", ondelete="CASCADE"), index=True
+    )
+    # Refreshed by its process while the connection lives: rows of a crashed process expire.
+    seen_at: Mapped[datetime | None]
     # The audience channels this connection was put in, so a change of access can take it
     # out of exactly those it lost, from any process.
     channels: Mapped[list[str]] = mapped_column(JSON, default=list)
