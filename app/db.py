@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -66,6 +66,30 @@ def on_commit(fn: Callable[[], object]) -> None:
     if not info.get(_DEPTH):
         raise RuntimeError("on_commit() needs an open atomic() block")
     info.setdefault(_CALLBACKS, []).append(fn)
+
+
+def claim(statement) -> bool:
+    """Run a conditional UPDATE and say whether it changed a row.
+
+    Consuming something single-use (an invitation, a reset link, a pending request) is one
+    ``UPDATE ... WHERE <still unused>``: of two people at the same moment only one changes the
+    row, on SQLite and PostgreSQL alike, so only one gets through.
+    """
+    return db.session.execute(statement).rowcount == 1
+
+
+def lock_row(model: type, row_id: int) -> None:
+    """Hold a row's write lock until the unit of work ends (count-then-write in one go).
+
+    PostgreSQL takes a row lock with SELECT ... FOR UPDATE; SQLite has no row locks, so a
+    no-op UPDATE takes the database's write lock now rather than at the first real write,
+    and a second writer waits for the commit instead of counting stale rows.
+    """
+    table = model.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(table.c.id).where(table.c.id == row_id).with_for_update())
+    else:
+        db.session.execute(update(table).where(table.c.id == row_id).values(id=table.c.id))
 
 
 def in_atomic() -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
 
@@ -32,7 +33,8 @@ class FreshContextClient(FlaskClient):
     def open(self, *args, **kwargs):
         with self.application.app_context():
             response = super().open(*args, **kwargs)
-        _db.session.expire_all()  # the test's own session sees what the request committed
+        if has_app_context():  # (requests sent from a test's own threads have none)
+            _db.session.expire_all()  # the test's own session sees what the request committed
         return response
 
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.auth.passwords import check_password, hash_password
 from app.auth.sessions import end_all_sessions
 from app.campaigns.services import revoke_feed_tokens
-from app.db import atomic
+from app.db import atomic, claim
 from app.errors import ServiceError
 from app.extensions import db
 from app.mail import send_mail
@@ -140,6 +140,11 @@ def reset_password(token: str, password: str) -> User:
     if found is None:
         raise ServiceError("link_closed", _("This link has expired or has already been used."))
     with atomic():
-        found.used_at = utcnow()
+        if not claim(
+            update(PasswordResetToken)
+            .where(PasswordResetToken.id == found.id, PasswordResetToken.used_at.is_(None))
+            .values(used_at=utcnow())
+        ):
+            raise ServiceError("link_closed", _("This link has expired or has already been used."))
         set_password(found.user, password)
     return found.user

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.campaigns.queries import rsvp_counts
-from app.db import atomic
+from app.db import atomic, lock_row
 from app.errors import ServiceError
 from app.extensions import db
 from app.models import (
@@ -303,6 +303,8 @@ def remove_participant(actor: User, participant: CampaignParticipant) -> None:
 def rsvp(user: User, event: Event, response: RsvpResponse) -> Rsvp:
     """Answer going / maybe / not going; 'going' is refused when the event is full."""
     with atomic():
+        if event.capacity is not None:
+            lock_row(Event, event.id)  # counting and answering happen as one, one at a time
         answer = db.session.get(Rsvp, (event.id, user.id))
         if (
             response == RsvpResponse.GOING

@@ -10,10 +10,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import audit
-from app.db import atomic
+from app.db import atomic, claim
 from app.errors import ServiceError
 from app.extensions import db
 from app.mail import send_mail
@@ -259,19 +259,33 @@ def accept_invitation(user: User, token: str) -> Organisation:
     """Join through an invitation link; the link then stops working."""
     invitation = find_open_invitation(token)
     if invitation is None:
-        raise ServiceError(
-            "invitation_closed",
-            _(
-                "This invitation has expired, was withdrawn or has already been "
-                "used. Ask the coordinator for a new link."
-            ),
-        )
+        raise _invitation_closed()
     with atomic():
-        invitation.used_at = utcnow()
-        invitation.used_by_id = user.id
+        now = utcnow()
+        if not claim(
+            update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .values(used_at=now, used_by_id=user.id)
+        ):
+            raise _invitation_closed()  # someone else used it a moment ago
         _add_member(invitation.organisation, user)
         _close_pending_requests(invitation.organisation, user)
     return invitation.organisation
+
+
+def _invitation_closed() -> ServiceError:
+    return ServiceError(
+        "invitation_closed",
+        _(
+            "This invitation has expired, was withdrawn or has already been "
+            "used. Ask the coordinator for a new link."
+        ),
+    )
 
 
 # --- join requests ----------------------------------------------------------------------------
@@ -307,9 +321,17 @@ def decide_join_request(actor: User, join: JoinRequest, approve: bool) -> None:
     if join.status != RequestStatus.PENDING:
         return
     with atomic():
-        join.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
-        join.decided_at = utcnow()
-        join.decided_by_id = actor.id
+        if not claim(
+            update(JoinRequest)
+            .where(JoinRequest.id == join.id, JoinRequest.status == RequestStatus.PENDING)
+            .values(
+                status=RequestStatus.APPROVED if approve else RequestStatus.REJECTED,
+                decided_at=utcnow(),
+                decided_by_id=actor.id,
+            )
+        ):
+            return  # another coordinator decided it a moment ago
+        db.session.refresh(join)
         if approve:
             _add_member(join.organisation, join.user)
         audit.record(
