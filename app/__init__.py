@@ -10,6 +10,7 @@ from app import i18n, realtime, security
 from app.auth import sessions
 from app.config import Config
 from app.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from app.logredact import RedactingFilter
 
 
 def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
@@ -23,6 +24,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     register_template_helpers(app)
     register_errors(app)
     security.init_app(app)
+    app.logger.addFilter(RedactingFilter())
     realtime.init_app(app)
     from app import cli
 

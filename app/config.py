@@ -99,6 +99,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "Caravana <no-reply@caravana.invalid>")
+    # Without SMTP, whole messages are written here (for the machine's operator, not the
+    # web admins, who see them in the outbox with their secret links hidden).
+    MAIL_SPOOL_DIR = os.environ.get("MAIL_SPOOL_DIR", str(INSTANCE / "mail"))
 
     PASSWORD_RESET_HOURS = 2
     INVITATION_DAYS = 14

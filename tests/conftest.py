@@ -96,6 +96,7 @@ def running_app(tmp_path: Path, **overrides):
         TestConfig,
         SEARCH_INDEX_DIR=str(tmp_path / "index"),
         UPLOAD_DIR=str(tmp_path / "uploads"),
+        MAIL_SPOOL_DIR=str(tmp_path / "mail"),
         **overrides,
     )
     app.test_client_class = FreshContextClient

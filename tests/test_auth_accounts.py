@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.mail import spooled
 from app.models import OutboxMail, PasswordResetToken, User, utcnow
 from tests import factories
 from tests.conftest import login_with_form, running_app, sign_in
@@ -49,11 +50,12 @@ def outbox(db) -> list[OutboxMail]:
 
 
 def request_reset_link(client, db, user) -> str:
-    """Ask for a reset link for user and return the token from the mail."""
+    """Ask for a reset link for user and return the token from the mail they receive."""
     client.post("/account/reset", data={"email": user.email})
-    mails = [m for m in outbox(db) if m.recipient == user.email]
+    spool = client.application.config["MAIL_SPOOL_DIR"]
+    mails = [m for m in spooled(spool) if m["To"] == user.email]
     assert mails, "no reset mail was sent"
-    match = RESET_LINK.search(mails[-1].body)
+    match = RESET_LINK.search(mails[-1].get_content())
     assert match, "the reset mail contains no link"
     return match.group(1)
 
@@ -310,8 +312,21 @@ def test_reset_request_mails_a_link_in_the_user_language(client, db):
     assert len(mails) == 1
     assert mails[0].recipient == user.email
     assert mails[0].subject == "Elija una contraseña nueva para Caravana"
-    assert RESET_LINK.search(mails[0].body)
+    [sent] = spooled(client.application.config["MAIL_SPOOL_DIR"])
+    assert RESET_LINK.search(sent.get_content())
     assert RESET_SENT in client.get(response.location).text
+
+
+def test_admins_see_that_a_reset_mail_was_sent_but_never_its_link(client, db, app):
+    """The outbox shows the mail with its link hidden: no admin can take over an account."""
+    user = factories.make_user()
+    token = request_reset_link(client, db, user)
+    admin = app.test_client()
+    sign_in(admin, factories.make_user(is_admin=True))
+    page = admin.get("/admin/outbox").get_data(as_text=True)
+    assert user.email in page and "/account/reset/" in page
+    assert token not in page
+    assert all(token not in mail.body for mail in outbox(db))
 
 
 def test_reset_request_for_unknown_address_looks_the_same_and_sends_nothing(client, db):
@@ -327,9 +342,11 @@ def test_reset_link_sets_a_new_password(client, db):
     """The link lets you choose a new password; the old one stops working."""
     user = factories.make_user()
     token = request_reset_link(client, db, user)
-    assert client.get(f"/account/reset/{token}").status_code == 200
+    opened = client.get(f"/account/reset/{token}")
+    assert opened.status_code == 302 and token not in opened.location  # the form's address
+    assert client.get(opened.location).status_code == 200
     response = client.post(
-        f"/account/reset/{token}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        opened.location, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     )
     assert response.status_code == 302
     assert "/account/login" in response.location

@@ -6,8 +6,9 @@ import smtplib
 
 import pytest
 
+from app.db import atomic
 from app.extensions import db
-from app.mail import send_mail
+from app.mail import send_mail, spooled
 from app.models import OutboxMail
 
 
@@ -54,11 +55,33 @@ def smtp(app, monkeypatch):
     return FakeSMTP
 
 
-def test_mail_without_server_goes_to_outbox(app):
-    """Without a mail server, the message waits in the outbox that admins can read."""
+def test_mail_without_server_is_spooled_and_listed(app):
+    """Without a mail server, the whole message goes to the spool folder (for the operator)
+    and the outbox lists it for admins."""
     send_mail("rosa@example.org", "Hola", "Cuerpo")
     mail = db.session.scalar(db.select(OutboxMail))
     assert (mail.recipient, mail.subject, mail.body) == ("rosa@example.org", "Hola", "Cuerpo")
+    [spooled_mail] = spooled(app.config["MAIL_SPOOL_DIR"])
+    assert spooled_mail["To"] == "rosa@example.org"
+    assert spooled_mail.get_content().strip() == "Cuerpo"
+
+
+def test_secrets_never_reach_the_outbox_only_the_recipient(app):
+    """A link's secret is hidden in the outbox admins read; the message sent keeps it."""
+    secret = "s3cr3t-token-abcdefghijklmnop"
+    send_mail("rosa@example.org", "Link", f"Open https://x/account/reset/{secret}", [secret])
+    assert secret not in db.session.scalar(db.select(OutboxMail.body))
+    [spooled_mail] = spooled(app.config["MAIL_SPOOL_DIR"])
+    assert secret in spooled_mail.get_content()
+
+
+def test_mail_of_a_rolled_back_change_is_not_sent(app):
+    """Mail is part of the unit of work: a change that fails sends nothing."""
+    with pytest.raises(RuntimeError), atomic():
+        send_mail("rosa@example.org", "Hola", "Cuerpo")
+        raise RuntimeError("the change failed")
+    assert db.session.scalar(db.select(OutboxMail)) is None
+    assert spooled(app.config["MAIL_SPOOL_DIR"]) == []
 
 
 def test_mail_with_server_is_sent_over_tls(smtp):
@@ -69,11 +92,12 @@ def test_mail_with_server_is_sent_over_tls(smtp):
     assert connection.login_as == "caravana"
     assert message["To"] == "rosa@example.org" and message["Subject"] == "Hola"
     assert message.get_content().strip() == "Cuerpo"
-    assert db.session.scalar(db.select(OutboxMail)) is None
+    assert db.session.scalar(db.select(OutboxMail.recipient)) == "rosa@example.org"  # listed
 
 
-def test_failed_delivery_keeps_the_message(smtp):
-    """When the mail server fails, the message is kept in the outbox, not lost."""
+def test_failed_delivery_keeps_the_message(app, smtp):
+    """When the mail server fails, the whole message is kept in the spool, not lost."""
     smtp.fail = True
     send_mail("rosa@example.org", "Hola", "Cuerpo")
-    assert db.session.scalar(db.select(OutboxMail)).recipient == "rosa@example.org"
+    [kept] = spooled(app.config["MAIL_SPOOL_DIR"])
+    assert kept["To"] == "rosa@example.org"

@@ -118,7 +118,8 @@ def test_a_password_change_stops_the_personal_calendar_address(app, client, db):
     )  # fmt: skip
     assert response.status_code == 302
     assert client.get(f"/calendar/feed/{token}.ics").status_code == 404
-    assert db.session.scalar(select(CalendarToken.id).where(CalendarToken.revoked_at.is_(None))) is None
+    working = select(CalendarToken.id).where(CalendarToken.revoked_at.is_(None))
+    assert db.session.scalar(working) is None
 
 
 def test_cookies_of_the_old_scheme_sign_nobody_in(app, client, db):

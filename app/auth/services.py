@@ -119,7 +119,7 @@ def request_password_reset(email: str) -> None:
                 expires_at=utcnow() + timedelta(hours=hours),
             )
         )
-        send_mail(user.email, subject, body)
+        send_mail(user.email, subject, body, secrets=[token])
 
 
 def valid_reset_token(token: str) -> PasswordResetToken | None:

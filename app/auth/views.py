@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -143,15 +143,37 @@ def reset_request():
     return render_template("auth/reset_request.html", form=form)
 
 
+RESET_KEY = "reset"  # where an opened reset link's token waits in the session
+
+
 @bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
 @limiter.limit("20 per hour", methods=["POST"])
 def reset_password_view(token: str):
-    """Choose a new password from a reset link, while the link is still valid."""
+    """The link of a reset mail: keep its token in the session and show the form at an
+    address without it (out of history, logs and Referer headers)."""
+    if request.method == "POST":
+        return _choose_password(token)
     if valid_reset_token(token) is None:
-        flash(
-            _("This link has expired or has already been used. You can ask for a new one."), "error"
-        )
-        return redirect(url_for("auth.reset_request"))
+        return _reset_link_closed()
+    session[RESET_KEY] = token
+    return redirect(url_for("auth.choose_password"))
+
+
+@bp.route("/reset/new-password", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def choose_password():
+    """Choose a new password, while the reset link that opened this page is still valid."""
+    return _choose_password(session.get(RESET_KEY, ""))
+
+
+def _reset_link_closed():
+    flash(_("This link has expired or has already been used. You can ask for a new one."), "error")
+    return redirect(url_for("auth.reset_request"))
+
+
+def _choose_password(token: str):
+    if not token or valid_reset_token(token) is None:
+        return _reset_link_closed()
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
@@ -159,6 +181,7 @@ def reset_password_view(token: str):
         except ServiceError as error:
             flash(str(error), "error")
             return redirect(url_for("auth.reset_request"))
+        session.pop(RESET_KEY, None)
         logout_user()
         flash(_("Your new password is saved. You can sign in with it now."), "success")
         return redirect(url_for("auth.login"))

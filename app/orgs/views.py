@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -239,7 +239,7 @@ def invitations(slug: str):
     new_link = None
     if form.validate_on_submit():
         _invitation, token = services.create_invitation(current_user, org, form.note.data or "")
-        new_link = url_for("orgs.accept_invitation", token=token, _external=True)
+        new_link = url_for("orgs.open_invitation", token=token, _external=True)
         form = InvitationForm(formdata=None)
     return render_template(
         "orgs/invitations.html",
@@ -265,15 +265,38 @@ def revoke_invitation(slug: str, invitation_id: int):
     return redirect(url_for("orgs.invitations", slug=org.slug))
 
 
-@bp.route("/invite/<token>", methods=["GET", "POST"])
-def accept_invitation(token: str):
-    """The page an invitation link opens: sign in or register, then join."""
-    invitation = services.find_open_invitation(token)
+INVITATION_KEY = "invitation"  # where an opened invitation's token waits in the session
+
+
+@bp.get("/invite/<token>")
+def open_invitation(token: str):
+    """The link an invitation carries: keep its token in the session, then show the page at
+    an address without it (so it stays out of history, logs and Referer headers)."""
+    if services.find_open_invitation(token) is None:
+        return render_template("orgs/invitation_closed.html"), 404
+    session[INVITATION_KEY] = token
+    return redirect(url_for("orgs.accept_invitation"))
+
+
+@bp.post("/invite/<token>")
+def accept_invitation_link(token: str):
+    """Accept with the token in the address (a form sent from the link itself)."""
+    return _invitation_page(token)
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+def accept_invitation():
+    """The invitation page: sign in or register, then join."""
+    return _invitation_page(session.get(INVITATION_KEY, ""))
+
+
+def _invitation_page(token: str):
+    invitation = services.find_open_invitation(token) if token else None
     if invitation is None:
         return render_template("orgs/invitation_closed.html"), 404
     org = invitation.organisation
     if not current_user.is_authenticated:
-        return render_template("orgs/invitation.html", org=org, confirm=ConfirmForm(), token=token)
+        return render_template("orgs/invitation.html", org=org, confirm=ConfirmForm())
     if not can_accept_invitation(current_user, org):
         flash(_("You are already a member of %(org)s.", org=org.name), "info")
         return redirect(url_for("orgs.show", slug=org.slug))
@@ -284,6 +307,7 @@ def accept_invitation(token: str):
         except ServiceError as error:
             flash(str(error), "error")
             return redirect(url_for("main.index"))
+        session.pop(INVITATION_KEY, None)
         flash(_("Welcome to %(org)s.", org=org.name), "success")
         return redirect(url_for("orgs.show", slug=org.slug))
-    return render_template("orgs/invitation.html", org=org, confirm=form, token=token)
+    return render_template("orgs/invitation.html", org=org, confirm=form)
