@@ -214,15 +214,41 @@ def test_cookies_are_secure_when_served_over_https(https_app):
 # ---------------------------------------------------------------- rate limits
 
 
-def test_five_failures_on_one_account_block_even_the_right_password(client, db):
-    """After 5 wrong passwords, the account cannot be tried again for a while."""
+def from_address(app, address: str):
+    """A browser on another network (each test client otherwise shares 127.0.0.1)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_a_guesser_is_slowed_down_and_told_how_long_to_wait(client, db):
+    """Five wrong passwords in a minute from one place: that place waits, and is told how long."""
     user = factories.make_user()
     for _ in range(5):
         assert login_with_form(client, user.email, "not my password at all").status_code == 401
     response = login_with_form(client, user.email)
     assert response.status_code == 429
     assert "Too many attempts" in response.text
+    assert "Please wait 1 minute before you try again." in response.text
+    assert 0 < int(response.headers["Retry-After"]) <= 60
     assert not is_signed_in(client)
+
+
+def test_a_strangers_failures_never_lock_the_owner_out_at_home(app, db):
+    """The probe's lock-out: someone elsewhere fails many times; the owner still signs in from
+    the phone and the network they used before."""
+    user = factories.make_user()
+    phone = from_address(app, "198.51.100.7")
+    assert login_with_form(phone, user.email).status_code == 302
+    phone.post("/account/logout")
+    for n in range(15):
+        stranger = from_address(app, f"203.0.113.{n}")  # a new address each time
+        login_with_form(stranger, user.email, f"wrong guess {n}")
+    assert login_with_form(from_address(app, "203.0.113.99"), user.email).status_code == 429
+    assert login_with_form(phone, user.email).status_code == 302  # known browser and address
+    assert is_signed_in(phone)
+    new_browser_at_home = from_address(app, "198.51.100.7")
+    assert login_with_form(new_browser_at_home, user.email).status_code == 302  # known address
 
 
 def test_account_limit_is_shared_between_capitalisations(client, db):
@@ -234,9 +260,9 @@ def test_account_limit_is_shared_between_capitalisations(client, db):
     assert login_with_form(client, user.email.title()).status_code == 429
 
 
-def test_twenty_failures_from_one_address_block_the_next_attempt(client, db):
-    """Guessing across many accounts from one address is stopped after 20 tries."""
-    for n in range(20):
+def test_thirty_failures_from_one_address_block_the_next_attempt(client, db):
+    """Guessing across many accounts from one address is stopped after 30 tries."""
+    for n in range(30):
         response = login_with_form(client, f"guess{n}@example.org", "not my password at all")
         assert response.status_code == 401
     user = factories.make_user()

@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import bp
+from app.auth import bp, throttle
 from app.auth.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -18,7 +18,6 @@ from app.auth.forms import (
 from app.auth.passwords import check_password
 from app.auth.services import (
     authenticate,
-    normalise_email,
     register_user,
     request_password_reset,
     reset_password,
@@ -40,20 +39,10 @@ from app.i18n import current_language
 from app.security import safe_next
 
 
-def _login_account_key() -> str:
-    """Rate-limit key for sign-in attempts against one account, wherever they come from."""
-    return "login:" + normalise_email(request.form.get("email", ""))[:254]
-
-
 def _sign_in(user, remember: bool = False) -> None:
     """Open a server-side session for this account and put its key in the cookies."""
     open_session(user, remember=remember)
     login_user(user, remember=remember)
-
-
-def _failed(response) -> bool:
-    """Count a sign-in attempt against the account only when it did not succeed."""
-    return response.status_code != 302
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -85,15 +74,27 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_PAIR"],
+    methods=["POST"],
+    key_func=throttle.pair_key,
+    deduct_when=throttle.failed,
+)
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
     methods=["POST"],
-    key_func=_login_account_key,
-    deduct_when=_failed,
+    key_func=throttle.account_key,
+    deduct_when=throttle.failed,
+    exempt_when=throttle.from_known_place,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=throttle.failed,
+    exempt_when=throttle.from_known_place,
 )
 def login():
-    """Sign in with e-mail and password, rate-limited per network address and per account."""
+    """Sign in with e-mail and password; failures slow the guesser down (auth/throttle.py)."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
@@ -101,7 +102,9 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is not None and user.is_active:
             _sign_in(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
+            response = redirect(safe_next(request.args.get("next"), url_for("main.index")))
+            throttle.remember_place(user, response)
+            return response
         if user is not None:
             flash(
                 _("This account is suspended. Please contact the platform administrators."), "error"
@@ -149,8 +152,10 @@ RESET_KEY = "reset"  # where an opened reset link's token waits in the session
 @bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
 @limiter.limit("20 per hour", methods=["POST"])
 def reset_password_view(token: str):
-    """The link of a reset mail: keep its token in the session and show the form at an
-    address without it (out of history, logs and Referer headers)."""
+    """The link of a reset mail: keep its token in the session, then show the form.
+
+    The form's address has no token, so it stays out of history, logs and Referer headers.
+    """
     if request.method == "POST":
         return _choose_password(token)
     if valid_reset_token(token) is None:

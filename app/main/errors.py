@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import math
+import time
+
+from flask import Flask, make_response, render_template
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
+from app.extensions import db, limiter
 
 MESSAGES = {
     400: (
@@ -46,6 +50,24 @@ def render_error(code: int):
     ), code
 
 
+def too_many_attempts():
+    """The 429 page, saying how long to wait (from the limit that was reached)."""
+    title, _explanation = MESSAGES[429]
+    limit = limiter.current_limit
+    seconds = max(1, math.ceil(limit.window[0] - time.time())) if limit is not None else 60
+    minutes = math.ceil(seconds / 60)
+    explanation = ngettext(
+        "Please wait %(num)d minute before you try again.",
+        "Please wait %(num)d minutes before you try again.",
+        minutes,
+    )
+    response = make_response(
+        render_template("errors/error.html", code=429, title=title, explanation=explanation), 429
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Answer CSRF failures, HTTP errors and crashes with the translated error pages."""
 
@@ -61,6 +83,8 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400 or error.code not in MESSAGES:
             return error
+        if error.code == 429:
+            return too_many_attempts()
         return render_error(error.code)
 
     @app.errorhandler(500)
