@@ -11,6 +11,7 @@ from app.auth import sessions
 from app.config import Config
 from app.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from app.logredact import RedactingFilter
+from app.urls import BoundedIntConverter
 
 
 def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
@@ -18,6 +19,8 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_object(config or Config)
     app.config.update(overrides)
+    # Ids in addresses fit the database's integers: a longer number is a 404, not a crash.
+    app.url_map.converters["int"] = BoundedIntConverter
 
     register_extensions(app)
     register_blueprints(app)

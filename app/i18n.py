@@ -6,7 +6,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from flask_babel import get_locale as babel_locale
 from flask_login import current_user
 
@@ -21,7 +21,14 @@ MOVEMENT_COUNTRIES = ("HN", "SV", "GT", "NI", "MX", "SN", "MR", "TN", "DZ", "IT"
 
 
 def select_locale() -> str:
-    """The user's own setting, else the language switcher cookie, else the browser's."""
+    """The language of this request.
+
+    In order: the one picked in this browser now, the account's own setting, the
+    switcher's cookie from an earlier visit, the browser's.
+    """
+    chosen = session.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
     user = current_user
     if user and user.is_authenticated and user.locale in LANGUAGES:
         return user.locale

@@ -44,8 +44,8 @@ def safe_next(target: str | None, default: str = "/") -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
-    if "\\" in target:
-        return default
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return default  # a backslash or a control character (CR/LF) is never a real path
     return target
 
 

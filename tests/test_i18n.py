@@ -115,13 +115,25 @@ def test_account_language_beats_cookie_and_browser(client):
     assert '<html lang="ar" dir="rtl">' in html
 
 
-def test_switching_language_while_signed_in_updates_the_account(client):
-    """A signed-in person who picks another language sees it at once and keeps it."""
+def test_switching_language_by_link_changes_this_browser_not_the_account(client):
+    """A signed-in person who picks another language sees it at once; a link (which any site
+    can make a browser follow) never changes the stored account setting."""
     user = make_user(locale="ar")
     sign_in(client, user)
     client.get("/language/es")
     assert '<html lang="es"' in client.get("/").get_data(as_text=True)
-    assert user.locale == "es"
+    assert user.locale == "ar"
+
+
+def test_the_profile_form_changes_the_accounts_language(client):
+    """The account's own language is changed on the profile page."""
+    user = make_user(locale="ar")
+    sign_in(client, user)
+    client.post(
+        "/account/profile",
+        data={"display_name": user.display_name, "locale": "it", "timezone": "UTC"},
+    )
+    assert user.locale == "it"
 
 
 def test_language_links_name_each_language_in_itself(client):

@@ -85,13 +85,6 @@ def update_profile(user: User, display_name: str, locale: str, timezone: str) ->
         user.timezone = timezone
 
 
-def set_locale(user: User, locale: str) -> None:
-    """Change only the interface language of an account (from the language switcher)."""
-    if user.locale != locale:
-        with atomic():
-            user.locale = locale
-
-
 def request_password_reset(email: str) -> None:
     """Mail a single-use reset link if the account exists; say nothing either way."""
     user = find_user_by_email(email)

@@ -231,7 +231,7 @@ def requested_occurrence(event: Event, value: str) -> Occurrence | None:
         at = datetime.fromisoformat(value.strip().replace(" ", "+"))  # a '+' typed in a URL
     except ValueError:
         return None
-    if at.tzinfo is None:
+    if at.tzinfo is None or not 1900 < at.year < 2200:  # far dates: no such occurrence
         return None
     at = at.astimezone(UTC)
     found = occurrences(event, at - timedelta(days=400), at + timedelta(days=400))

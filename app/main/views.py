@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 
-from flask import current_app, jsonify, make_response, redirect, render_template, request
+from flask import current_app, jsonify, make_response, redirect, render_template, request, session
 from flask_login import current_user
 from sqlalchemy import text
 
-from app.auth.services import set_locale
 from app.config import LANGUAGES
 from app.extensions import db
 from app.i18n import LANGUAGE_COOKIE
@@ -27,12 +26,15 @@ def index():
 
 @bp.get("/language/<code>")
 def set_language(code: str):
-    """Remember the chosen interface language (cookie, and account setting) and go back."""
+    """Show this browser the site in another language, and go back.
+
+    A link can be followed by anyone (another site, a preloading phone), so it changes
+    nothing stored: the choice lives in this browser's session and cookie; the account's
+    own language is changed on the profile page, a form with CSRF protection.
+    """
     response = make_response(redirect(safe_next(request.args.get("next"))))
     if code in LANGUAGES:
-        if current_user.is_authenticated:
-            # The account's own setting wins over the cookie, so it must follow the switch.
-            set_locale(current_user, code)
+        session[LANGUAGE_COOKIE] = code
         response.set_cookie(
             LANGUAGE_COOKIE,
             code,

@@ -28,6 +28,7 @@ from app.permissions import (
 from app.rooms import bp, queries, services
 from app.rooms.forms import MessageForm, ReportForm, RoomForm, RoomSettingsForm
 from app.rooms.queries import get_message_or_404, get_report_or_404, get_room_or_404
+from app.urls import arg_int
 
 
 @bp.get("/")
@@ -53,7 +54,7 @@ def show(room_id: int):
     with ?before=.
     """
     room = get_room_or_404(room_id, current_user)
-    before = request.args.get("before", type=int)
+    before = arg_int("before")
     read_seq = queries.read_marker(current_user, room)
     catching_up = False
     if before:
