@@ -1,4 +1,4 @@
-"""Keep secret link tokens out of logs: reset links, invitations, personal feed addresses.
+"""Keep secret link tokens out of logs: reset, confirmation and invitation links, feeds.
 
 Those links carry their secret in the path. The access log (gunicorn) and the application's
 own error log write paths and Referer headers; both go through ``redact`` first, so the log
@@ -16,7 +16,7 @@ from gunicorn.glogging import Logger
 HIDDEN = "[hidden]"
 # Routes whose last path segment is a secret (a URL-safe token, 20 characters or more).
 SECRET_PATHS = re.compile(
-    r"(/account/reset/|/invite/|/calendar/feed/)[A-Za-z0-9_-]{20,}(\.ics)?"
+    r"(/account/reset/|/account/confirm/|/invite/|/calendar/feed/)[A-Za-z0-9_-]{20,}(\.ics)?"
 )
 
 

@@ -69,24 +69,71 @@ def set_cookie_header(response, name: str) -> str:
 # ---------------------------------------------------------------- registration
 
 
-def test_register_with_good_password_signs_in_and_stores_email_lowercased(client, db):
-    """Creating an account signs you in, and your address is kept in lower case."""
+CONFIRM_LINK = re.compile(r"https?://[^\s/]+/account/confirm/([A-Za-z0-9_-]+)")
+CHECK_MAIL = "Open the link in it to finish creating your account."
+
+
+def mails_to(client, address: str):
+    spool = client.application.config["MAIL_SPOOL_DIR"]
+    return [m for m in spooled(spool) if m["To"] == address]
+
+
+def confirm_from_mail(client, address: str, password: str = GOOD_PASSWORD):
+    """Open the newest confirmation link mailed to address and finish with password."""
+    [*_, mail] = mails_to(client, address)
+    token = CONFIRM_LINK.search(mail.get_content()).group(1)
+    opened = client.get(f"/account/confirm/{token}")
+    assert opened.status_code == 302 and token not in opened.location
+    return client.post(opened.location, data={"password": password})
+
+
+def test_registering_mails_a_link_that_finishes_the_account(client, db):
+    """Registering sends a link; opening it and typing the password signs you in. The address
+    is kept in lower case."""
     response = register(client, email="Marta.Flores@Example.ORG")
     assert response.status_code == 302
-    assert is_signed_in(client)
-    user = db.session.scalar(select(User))
-    assert user.email == "marta.flores@example.org"
-    assert user.timezone == "America/Tegucigalpa"
-
-
-def test_register_refuses_an_address_already_used_in_another_case(client, db):
-    """An address already in use (even in other capitals) is refused with a clear message."""
-    factories.make_user(email="marta@example.org")
-    response = register(client, email="MARTA@Example.org")
-    assert response.status_code == 200
-    assert "An account with this e-mail address already exists." in response.text
-    assert user_count(db) == 1
+    assert CHECK_MAIL in client.get(response.location).text
     assert not is_signed_in(client)
+    user = db.session.scalar(select(User))
+    assert user.email == "marta.flores@example.org" and user.awaiting_confirmation
+    assert login_with_form(client, user.email, GOOD_PASSWORD).status_code == 401  # not yet
+    finished = confirm_from_mail(client, "marta.flores@example.org")
+    assert finished.status_code == 302
+    assert is_signed_in(client)
+    assert not user.awaiting_confirmation and user.timezone == "America/Tegucigalpa"
+
+
+def test_registering_an_address_that_has_an_account_reveals_nothing(app, client, db):
+    """The same answer as for a new address; the owner gets a note, nothing is created."""
+    factories.make_user(email="marta@example.org")
+    taken = register(client, email="MARTA@Example.org")
+    fresh = register(app.test_client(), email="nobody-yet@example.org")
+    assert taken.status_code == fresh.status_code == 302
+    assert taken.location == fresh.location
+    assert user_count(db) == 2  # the existing account and the new, waiting one
+    [note] = mails_to(client, "marta@example.org")
+    assert "already have an account" in note.get_content()
+    assert "/account/confirm/" not in note.get_content()
+    assert not is_signed_in(client)
+
+
+def test_a_confirmation_link_needs_the_password_chosen_when_registering(app, client, db):
+    """Someone who registered another person's address cannot finish (nor later use) that
+    account: the owner registers again, and only the owner's own link and password work."""
+    stranger = app.test_client()
+    register(stranger, email="ana@example.org", password="the strangers secret phrase",
+             confirm="the strangers secret phrase")  # fmt: skip
+    register(client, email="ana@example.org")  # the owner, with her own password
+    refused = confirm_from_mail(app.test_client(), "ana@example.org", "the strangers secret phrase")
+    assert refused.status_code == 200
+    assert "This is not the password you chose when you registered." in refused.text
+    first_link = CONFIRM_LINK.search(mails_to(client, "ana@example.org")[0].get_content())
+    assert client.get(f"/account/confirm/{first_link.group(1)}").status_code == 302
+    assert "expired or has already been used" in client.get("/account/register").text
+    assert confirm_from_mail(client, "ana@example.org").status_code == 302
+    assert is_signed_in(client)
+    later = login_with_form(app.test_client(), "ana@example.org", "the strangers secret phrase")
+    assert later.status_code == 401
 
 
 def test_register_refuses_a_short_password(client, db):

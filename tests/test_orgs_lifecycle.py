@@ -24,6 +24,7 @@ from app.models import (
 )
 from tests import factories
 from tests.conftest import login_with_form, sign_in
+from tests.test_auth_accounts import confirm_from_mail
 
 PASSWORD = factories.PASSWORD
 
@@ -274,7 +275,9 @@ def test_invitation_link_lets_a_new_person_join_once(app, db, world):
             "timezone": "America/Tegucigalpa",
         },
     )
-    assert registered.status_code == 302 and registered.location.endswith("/invite")
+    assert registered.status_code == 302
+    finished = confirm_from_mail(visitor, "marta@example.org", PASSWORD)
+    assert finished.status_code == 302 and finished.location.endswith("/invite")
     joined = visitor.post("/invite")
     assert joined.status_code == 302
     assert joined.location.endswith(f"/organisations/{world.org.slug}")

@@ -126,6 +126,15 @@ class NewPasswordForm(FlaskForm):
     )
 
 
+class ConfirmAccountForm(FlaskForm):
+    """Finish creating an account: the password chosen when registering, once more."""
+
+    password = PasswordField(
+        _l("The password you chose"),
+        validators=[DataRequired(_l("Please enter your password.")), Length(max=MAX_LENGTH)],
+    )
+
+
 class ChangePasswordForm(NewPasswordForm):
     """Change one's password: the current one, then the new one twice."""
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp, throttle
 from app.auth.forms import (
     ChangePasswordForm,
+    ConfirmAccountForm,
     LoginForm,
     NewPasswordForm,
     ProfileForm,
@@ -18,11 +19,14 @@ from app.auth.forms import (
 from app.auth.passwords import check_password
 from app.auth.services import (
     authenticate,
-    register_user,
+    confirm_account,
+    normalise_email,
+    register_on_site,
     request_password_reset,
     reset_password,
     set_password,
     update_profile,
+    valid_link,
     valid_reset_token,
 )
 from app.auth.sessions import (
@@ -45,10 +49,19 @@ def _sign_in(user, remember: bool = False) -> None:
     login_user(user, remember=remember)
 
 
+AFTER_CONFIRMATION = "after_confirmation"  # where to go once the account is finished
+REGISTERED_EMAIL = "registered_email"
+CONFIRM_KEY = "confirm"  # an opened confirmation link's token, kept in the session
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 def register():
-    """Create an account and sign in; people already signed in go to the home page."""
+    """Ask for an account; a link mailed to the address finishes it.
+
+    The answer is the same whether or not the address already has an account (its owner
+    gets a note instead), so the form cannot be used to learn who is on Caravana.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
@@ -56,21 +69,62 @@ def register():
         form.locale.data = current_language()
         form.timezone.data = "UTC"
     if form.validate_on_submit():
+        register_on_site(
+            form.email.data,
+            form.password.data,
+            form.display_name.data,
+            form.locale.data,
+            form.timezone.data,
+        )
+        session[AFTER_CONFIRMATION] = safe_next(request.args.get("next"), "")
+        session[REGISTERED_EMAIL] = normalise_email(form.email.data)
+        return redirect(url_for("auth.registration_sent"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.get("/register/sent")
+def registration_sent():
+    """Where registering leads: check your e-mail."""
+    return render_template("auth/register_sent.html", email=session.get(REGISTERED_EMAIL, ""))
+
+
+def _confirmation_closed():
+    flash(_("This link has expired or has already been used. You can register again."), "error")
+    return redirect(url_for("auth.register"))
+
+
+@bp.get("/confirm/<token>")
+def open_confirmation(token: str):
+    """The link of a confirmation mail: keep its token in the session, then ask for the password.
+
+    A mail scanner that opens links therefore finishes nothing.
+    """
+    if valid_link(token, "confirm") is None:
+        return _confirmation_closed()
+    session[CONFIRM_KEY] = token
+    return redirect(url_for("auth.confirm"))
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def confirm():
+    """Finish creating the account with the password chosen when registering, and sign in."""
+    token = session.get(CONFIRM_KEY, "")
+    if not token or valid_link(token, "confirm") is None:
+        return _confirmation_closed()
+    form = ConfirmAccountForm()
+    if form.validate_on_submit():
         try:
-            user = register_user(
-                form.email.data,
-                form.password.data,
-                form.display_name.data,
-                form.locale.data,
-                form.timezone.data,
-            )
+            user = confirm_account(token, form.password.data)
         except ServiceError as error:
-            form.email.errors.append(str(error))
+            form.password.errors.append(str(error))
         else:
+            session.pop(CONFIRM_KEY, None)
             _sign_in(user)
             flash(_("Welcome to Caravana. Your account is ready."), "success")
-            return redirect(safe_next(request.args.get("next"), url_for("orgs.directory")))
-    return render_template("auth/register.html", form=form)
+            next_page = session.pop(AFTER_CONFIRMATION, "") or url_for("orgs.directory")
+            return redirect(safe_next(next_page, url_for("orgs.directory")))
+    return render_template("auth/confirm.html", form=form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -100,12 +154,20 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
-        if user is not None and user.is_active:
+        if user is not None and user.is_active and user.awaiting_confirmation:
+            flash(
+                _(
+                    "Please open the link we sent you by e-mail to finish creating your "
+                    "account first."
+                ),
+                "error",
+            )
+        elif user is not None and user.is_active:
             _sign_in(user, remember=form.remember.data)
             response = redirect(safe_next(request.args.get("next"), url_for("main.index")))
             throttle.remember_place(user, response)
             return response
-        if user is not None:
+        elif user is not None:
             flash(
                 _("This account is suspended. Please contact the platform administrators."), "error"
             )

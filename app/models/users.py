@@ -28,6 +28,9 @@ class User(UserMixin, TimestampMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     is_admin: Mapped[bool] = mapped_column(default=False)
     suspended_at: Mapped[datetime | None]
+    # Registered on the site and the address not yet confirmed: cannot sign in until the link
+    # mailed to it is opened (so registering never reveals whether an address has an account).
+    awaiting_confirmation: Mapped[bool] = mapped_column(default=False)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -54,13 +57,18 @@ class User(UserMixin, TimestampMixin, Base):
 
 
 class PasswordResetToken(TimestampMixin, Base):
-    """A single-use, expiring password reset link; only the token's hash is stored."""
+    """A single-use, expiring link mailed to an account; only the token's hash is stored.
+
+    ``purpose`` says what it does: ``reset`` (choose a new password) or ``confirm`` (finish
+    creating the account).
+    """
 
     __tablename__ = "password_reset_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="reset")
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 

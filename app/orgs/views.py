@@ -270,8 +270,10 @@ INVITATION_KEY = "invitation"  # where an opened invitation's token waits in the
 
 @bp.get("/invite/<token>")
 def open_invitation(token: str):
-    """The link an invitation carries: keep its token in the session, then show the page at
-    an address without it (so it stays out of history, logs and Referer headers)."""
+    """The link an invitation carries: keep its token in the session, then show the page.
+
+    The page's address has no token, so it stays out of history, logs and Referer headers.
+    """
     if services.find_open_invitation(token) is None:
         return render_template("orgs/invitation_closed.html"), 404
     session[INVITATION_KEY] = token
