@@ -33,8 +33,9 @@ update-catalogues: extract-messages
 run: setup
 	mkdir -p instance
 	$(BIN)/flask db upgrade
+	$(BIN)/flask markup refresh
 	$(BIN)/flask seed-demo --if-empty
-	$(BIN)/gunicorn --worker-class gthread --workers 1 --threads 200 \
+	$(BIN)/gunicorn --worker-class gthread --workers 1 --threads 1200 --worker-connections 2000 \
 		--bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: setup
@@ -56,3 +57,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .coverage
+
+## Pages under a crowd (not a test): 100 users on the grown large demo, /healthz as baseline,
+## then the saturation. BENCH_ARGS="--quick" for a short look; see docs/PERFORMANCE.md.
+.PHONY: bench-pages
+bench-pages: setup
+	$(BIN)/python bench/pages.py $(BENCH_ARGS)

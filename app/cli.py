@@ -1,13 +1,17 @@
-"""Command-line tasks: flask create-admin, flask seed-demo."""
+"""Command-line tasks: flask create-admin, flask seed-demo, flask markup refresh."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
-from sqlalchemy import func, select
+from flask.cli import AppGroup
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
+from app import markup
+from app.db import atomic
 from app.extensions import db
-from app.models import User
+from app.models import AppState, User
 
 
 @click.command("create-admin")
@@ -21,8 +25,8 @@ def create_admin(email: str, display_name: str, password: str) -> None:
 
     user = find_user_by_email(email)
     if user is not None:
-        user.is_admin = True
-        db.session.commit()
+        with atomic():
+            user.is_admin = True
         click.echo(f"{user.email} is now an administrator.")
         return
     if problem := password_problem(password, email, display_name):
@@ -53,7 +57,62 @@ def seed_demo(scale: str, if_empty: bool) -> None:
         click.echo(f"  {email:<28} {lang}  {zone:<20} {role}")
 
 
+markup_cli = AppGroup("markup", help="The stored HTML of user Markdown.")
+
+MARKUP_VERSION_KEY = "markup_version"
+BATCH = 200
+
+
+def _render_rows(
+    source: InstrumentedAttribute, target: InstrumentedAttribute, missing_only: bool
+) -> int:
+    """Render one column again, BATCH rows per unit of work; return how many rows.
+
+    Rows are read as (id, text) pairs, never as objects, so memory stays bounded. A row whose
+    text changed meanwhile (a server running) keeps the HTML its own writer stored.
+    """
+    model, table = source.class_, source.class_.__table__
+    query = select(model.id, source).order_by(model.id).limit(BATCH)
+    if missing_only:
+        query = query.where(target == "", source != "")
+    store = (
+        update(table)
+        .where(table.c.id == bindparam("row"), table.c[source.key] == bindparam("text"))
+        .values({target.key: bindparam("html")})
+    )
+    done, last = 0, 0
+    while rows := db.session.execute(query.where(model.id > last)).all():
+        html = [
+            {"row": key, "text": text, "html": str(markup.render_markdown(text))}
+            for key, text in rows
+        ]
+        with atomic():
+            db.session.execute(store, html)
+        done, last = done + len(rows), rows[-1][0]
+    return done
+
+
+@markup_cli.command("refresh")
+@click.option("--force", is_flag=True, help="Render every row even if the rules are unchanged.")
+def refresh_markup(force: bool) -> None:
+    """Render the stored HTML again when the rendering rules changed (or with --force).
+
+    When they are current, only rows that have text and no HTML yet are rendered.
+    """
+    stored = db.session.get(AppState, MARKUP_VERSION_KEY)
+    current = stored is not None and stored.value == markup.RENDER_VERSION and not force
+    counts = {
+        target.class_.__tablename__: _render_rows(source, target, missing_only=current)
+        for source, target in markup.RENDERED
+    }
+    with atomic():
+        db.session.merge(AppState(key=MARKUP_VERSION_KEY, value=markup.RENDER_VERSION))
+    summary = ", ".join(f"{table} {count}" for table, count in counts.items())
+    click.echo(f"Stored HTML is version {markup.RENDER_VERSION}; rendered: {summary}.")
+
+
 def init_app(app: Flask) -> None:
-    """Add the create-admin and seed-demo commands to the flask command."""
+    """Add the create-admin, seed-demo and markup commands to the flask command."""
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(markup_cli)

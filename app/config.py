@@ -53,11 +53,28 @@ class Config:
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
     # Origins allowed to open a socket besides our own (same origin only by default).
     SOCKETIO_ALLOWED_ORIGINS = _list("SOCKETIO_ALLOWED_ORIGINS")
+    # A silently dead link (a phone out of coverage) is noticed within interval + timeout
+    # seconds, by the server and by the browser, instead of 45 s.
+    SOCKETIO_PING_INTERVAL = float(os.environ.get("SOCKETIO_PING_INTERVAL", 5))
+    SOCKETIO_PING_TIMEOUT = float(os.environ.get("SOCKETIO_PING_TIMEOUT", 5))
+    # Each open socket holds one server thread: caps per process (keep it below gunicorn's
+    # --threads, so pages always find a free thread), per account and per network address.
+    SOCKETS_PER_PROCESS = int(os.environ.get("SOCKETS_PER_PROCESS", 1100))
+    SOCKETS_PER_ACCOUNT = int(os.environ.get("SOCKETS_PER_ACCOUNT", 8))
+    SOCKETS_PER_ADDRESS = int(os.environ.get("SOCKETS_PER_ADDRESS", 250))
+    # Each process marks its open sockets as seen this often; presence ignores, and cleans
+    # up, sockets not seen for LIVE_SOCKET_TTL seconds (their process died).
+    LIVE_SOCKET_HEARTBEAT = float(os.environ.get("LIVE_SOCKET_HEARTBEAT", 15))
+    LIVE_SOCKET_TTL = float(os.environ.get("LIVE_SOCKET_TTL", 45))
 
     # Rate limits: in memory by default, Redis when several workers must share counters.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: count in this process's memory (with a logged warning) rather than fail.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     # Failed sign-ins only. One account from one address is slowed down minute by minute;
     # the per-account and per-address limits never apply where the account signed in before.
     LOGIN_LIMIT_PER_PAIR = os.environ.get("LOGIN_LIMIT_PER_PAIR", "5 per minute;20 per hour")
@@ -117,6 +134,7 @@ class TestConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    LIVE_SOCKET_HEARTBEAT = 0.0  # no background thread: tests run the heartbeat by hand
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
     SERVER_NAME = "localhost"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from app.auth.passwords import hash_password
 from app.extensions import db
+from app.markup import render_markdown
 from app.models import (
     JoinRequest,
     Membership,
@@ -222,6 +223,7 @@ def seed_organisations(world: DemoWorld) -> None:
             country=country,
             region=region,
             description=description,
+            description_html=str(render_markdown(description)),
             status=OrgStatus.APPROVED,
             decided_at=utcnow(),
             contact_email=f"contact@{slug}.example",
@@ -264,6 +266,7 @@ def seed_organisations(world: DemoWorld) -> None:
         region="Managua",
         status=OrgStatus.PENDING,
         description="Familias nicaragüenses que buscan a sus migrantes.",
+        description_html=str(render_markdown("Familias nicaragüenses que buscan a sus migrantes.")),
         requested_by=outsider,
         languages=[OrganisationLanguage(code="es")],
     )
@@ -292,6 +295,7 @@ def seed_large(world: DemoWorld) -> None:
             country=country,
             region=f"Region {n % 17}",
             description=f"Benchmark organisation number {n}.",
+            description_html=str(render_markdown(f"Benchmark organisation number {n}.")),
             status=OrgStatus.APPROVED,
             languages=[OrganisationLanguage(code=rng.choice(["es", "fr", "ar"]))],
         )

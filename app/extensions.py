@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and attached in create_app()."""
 
+import sqlite3
+from typing import Any
+
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -9,6 +12,8 @@ from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from app.models.base import Base
 
@@ -34,3 +39,22 @@ def user_or_address() -> str:
 
 
 limiter = Limiter(key_func=user_or_address)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """On SQLite: the write-ahead log and a busy timeout.
+
+    With the write-ahead log readers never block the writer nor the writer them, so only
+    writes queue, each for the length of one short transaction; a writer waits up to the
+    busy timeout for its turn instead of failing with "database is locked". Commits stay
+    fully synced (a message acknowledged is on disk).
+    """
+    if not isinstance(connection, sqlite3.Connection):
+        return
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()

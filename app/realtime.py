@@ -7,20 +7,31 @@ them in ``live_sockets``, which every process shares. When access changes, ``syn
 (run after the commit) takes each open connection of the people concerned out of the
 channels and room streams they lost — on any process, as ``leave_room`` and ``disconnect``
 travel through the message queue — and into the ones they gained.
+
+Sockets are admitted by the gate (app/socket_gate.py) before they hold a thread. Each process
+marks its sockets as seen (``heartbeat``), so that presence ignores those of a process that
+died and their rows are swept away, and puts its connections back in line when a change of
+access made elsewhere was lost with the message queue. Live messages the queue could not
+carry are counted for /healthz; readers notice the gap in the numbers and catch up.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, g, request
+import socketio as python_socketio
+from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError
-from sqlalchemy import Select, delete, or_, select
+from sqlalchemy import Select, delete, or_, select, update
 
 from app.db import atomic, on_commit
 from app.errors import ServiceError
@@ -28,10 +39,13 @@ from app.extensions import db, socketio
 from app.models import LiveSocket, utcnow
 from app.permissions import can_use_account, channels
 from app.permissions.principals import ANONYMOUS, Principals, principals_of_ids
+from app.socket_gate import SocketGate
 
 log = logging.getLogger(__name__)
 MAX_SOCKET_PAYLOAD = 64 * 1024  # bytes; a message body is capped well below this
 NAMESPACE = "/"
+LISTEN_RETRY = 1.0  # seconds between attempts to listen to an unreachable message queue
+PUBLISH_PAUSE = 2.0  # seconds without trying to publish after the message queue failed
 
 
 def origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:
@@ -54,6 +68,35 @@ _allowed_origins: set[str] = set()
 # they answer how many streams were left).
 DISCONNECT_HOOKS: list[Callable[[str], None]] = []
 ACCESS_HOOKS: list[Callable[[list[LiveSocket], dict[int, Principals]], int]] = []
+# And what they keep about connections that are gone without a word (their process died):
+# called by every sweep with the time before which a socket counts as gone.
+SWEEP_HOOKS: list[Callable[[datetime], None]] = []
+# The live streams each of these connections should be in now (rooms: the rooms it has open).
+STREAM_HOOKS: list[Callable[[list[str]], dict[str, set[str]]]] = []
+CLOSED = ""  # in LiveState.suspects: the connection's row is gone (its session was ended)
+
+
+@dataclass
+class LiveState:
+    """This process's open sockets (for one app) and the state of its heartbeat.
+
+    Whether its sweeping has started, and what the last beat found out of line (corrected
+    when the next one finds it still so).
+    """
+
+    sids: set[str] = field(default_factory=set)
+    started: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    suspects: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _state(app: Flask | None = None) -> LiveState:
+    return (app or current_app).extensions["caravana.live"]
+
+
+def stale_before() -> datetime:
+    """Sockets not seen since this time are gone: their process died without closing them."""
+    return utcnow() - timedelta(seconds=current_app.config["LIVE_SOCKET_TTL"])
 
 
 def on_connect(auth: Any = None) -> None:
@@ -64,6 +107,7 @@ def on_connect(auth: Any = None) -> None:
         raise ConnectionRefusedError("origin")
     if not can_use_account(current_user):
         raise ConnectionRefusedError("unauthorised")
+    _start_sweeping()
     joined = channels.for_connection(current_user)
     for channel in joined:
         socketio.server.enter_room(request.sid, channel, namespace=NAMESPACE)
@@ -78,10 +122,12 @@ def on_connect(auth: Any = None) -> None:
                 channels=sorted(joined),
             )
         )
+    _state().sids.add(request.sid)  # once its row is stored: the heartbeat checks the two agree
 
 
 def on_disconnect(*_: Any) -> None:
     """Forget the connection and what it left behind."""
+    _state().sids.discard(request.sid)
     for hook in DISCONNECT_HOOKS:
         hook(request.sid)
     with atomic():
@@ -154,6 +200,141 @@ def sync_access(people: Iterable[int] | Select) -> int:
     return left
 
 
+# --- heartbeat: presence expires when a process dies ---------------------------------------
+
+
+def _start_sweeping() -> None:
+    """On this process's first connection: clear leftovers, then keep its sockets fresh.
+
+    In the embedded single-process mode (no message queue) every live socket row not of
+    this process is a leftover of an earlier run (killed, not stopped), so all of them go.
+    """
+    state, app = _state(), current_app._get_current_object()
+    with state.lock:  # other first connections wait: the sweep must not take their rows
+        if state.started:
+            return
+        state.started = True
+        try:
+            sweep(everything_else=not app.config["SOCKETIO_MESSAGE_QUEUE"])
+        except Exception:
+            log.exception("clearing the live sockets of an earlier run failed")
+    if app.config["LIVE_SOCKET_HEARTBEAT"] > 0:
+        socketio.start_background_task(_heartbeat_loop, app)
+
+
+def _heartbeat_loop(app: Flask) -> None:
+    while True:
+        socketio.sleep(app.config["LIVE_SOCKET_HEARTBEAT"])
+        try:
+            with app.app_context():
+                heartbeat()
+        except Exception:
+            log.exception("live socket heartbeat failed")
+
+
+def heartbeat() -> None:
+    """Mark this process's open sockets as seen now, and sweep away the ones gone.
+
+    Then bring this process's connections back in line with what they may see.
+    """
+    sids = sorted(_state().sids)
+    with atomic():
+        for start in range(0, len(sids), 500):
+            db.session.execute(
+                update(LiveSocket)
+                .where(LiveSocket.sid.in_(sids[start : start + 500]))
+                .values(seen_at=utcnow())
+            )
+    sweep()
+    realign(sids)
+
+
+def realign(sids: list[str]) -> None:
+    """Correct this process's connections whose channels disagree with what is stored.
+
+    A change of access made on another process reaches this one through the message queue:
+    if that was down, a removed member's connection here stays in the channels and room
+    streams she lost, and an ended session's connection stays open. What is stored is right
+    (the other process wrote it), so each beat compares; what disagrees at two beats in a
+    row (not a change still under way) is corrected: channels and streams left or entered,
+    connections of ended sessions closed.
+    """
+    state, manager = _state(), socketio.server.manager
+    stored: dict[str, list[str]] = {}
+    for start in range(0, len(sids), 500):
+        rows = db.session.execute(
+            select(LiveSocket.sid, LiveSocket.channels).where(
+                LiveSocket.sid.in_(sids[start : start + 500])
+            )
+        )
+        stored.update((sid, channels or []) for sid, channels in rows)
+    streams: dict[str, set[str]] = {}
+    for hook in STREAM_HOOKS:
+        for sid, own in hook(sids).items():
+            streams.setdefault(sid, set()).update(own)
+    inside = _rooms_of(set(sids))
+    found: dict[str, set[str]] = {}
+    for sid in sids:
+        if not manager.is_connected(sid, NAMESPACE):
+            continue
+        if sid not in stored:
+            found[sid] = {CLOSED}
+            continue
+        now = inside[sid]
+        extra = now - set(stored[sid]) - streams.get(sid, set())
+        missing = set(stored[sid]) - now
+        if extra or missing:
+            found[sid] = {f"-{room}" for room in extra} | {f"+{room}" for room in missing}
+    for sid, wrong in found.items():
+        _correct(sid, wrong & state.suspects.get(sid, set()))
+    state.suspects = found
+
+
+def _rooms_of(sids: set[str]) -> dict[str, set[str]]:
+    """The Socket.IO rooms each of these connections is in now, in one pass over the rooms.
+
+    (The manager's own get_rooms walks every room for one connection, and fails when
+    another thread changes them meanwhile: here each room is copied whole, under the GIL.)
+    """
+    inside: dict[str, set[str]] = {sid: set() for sid in sids}
+    rooms = socketio.server.manager.rooms.get(NAMESPACE, {})
+    for room, members in list(rooms.items()):
+        if room is None:  # every connection of the namespace: not a channel
+            continue
+        for sid in list(members):
+            if sid in inside and sid != room:
+                inside[sid].add(room)
+    return inside
+
+
+def _correct(sid: str, confirmed: set[str]) -> None:
+    if CLOSED in confirmed:
+        log.warning("closing live socket %s: its session was ended elsewhere", sid)
+        socketio.server.disconnect(sid, namespace=NAMESPACE)
+        return
+    for change in sorted(confirmed):
+        log.warning("live socket %s out of line with its access: %s", sid, change)
+        if change.startswith("-"):
+            socketio.server.leave_room(sid, change[1:], namespace=NAMESPACE)
+        else:
+            socketio.server.enter_room(sid, change[1:], namespace=NAMESPACE)
+
+
+def sweep(everything_else: bool = False) -> None:
+    """Delete the rows of sockets not seen within the TTL (or, at start, all but ours).
+
+    Then let each feature clear what those sockets left behind (rooms: presence).
+    """
+    cutoff = stale_before()
+    gone = or_(LiveSocket.seen_at.is_(None), LiveSocket.seen_at < cutoff)
+    if everything_else:
+        gone = LiveSocket.sid.not_in(sorted(_state().sids))
+    with atomic():
+        db.session.execute(delete(LiveSocket).where(gone))
+    for hook in SWEEP_HOOKS:
+        hook(cutoff)
+
+
 # --- socket events --------------------------------------------------------------------------
 
 
@@ -200,18 +381,130 @@ def int_field(data: dict, key: str, default: int | None = None) -> int:
     return value
 
 
+# --- publishing through the message queue -----------------------------------------------------
+
+
+class PublishCounter:
+    """Messages this process could not hand to the message queue (Redis down), for /healthz.
+
+    Readers on other processes miss those live messages and catch up by themselves (they
+    notice the gap in the numbers); the count says it happened.
+    """
+
+    def __init__(self) -> None:
+        """Start with nothing failed."""
+        self.lock = threading.Lock()
+        self.failures = 0
+        self.last_failure: datetime | None = None
+        self.down = False
+
+    def record(self, ok: bool, event: Any = None) -> None:
+        """Count one publication; log when the queue goes away and when it comes back."""
+        with self.lock:
+            was_down, self.down = self.down, not ok
+            if not ok:
+                self.failures += 1
+                self.last_failure = utcnow()
+        if not ok and not was_down:
+            log.warning("message queue unreachable: live messages (%s) not published", event)
+        elif ok and was_down:
+            log.warning("message queue reachable again (%d not published so far)", self.failures)
+
+    def health(self) -> dict[str, Any]:
+        """The queue's state as last seen, and how many publications failed in this process."""
+        with self.lock:
+            last = self.last_failure.isoformat() if self.last_failure else None
+            return {"state": "down" if self.down else "ok", "publish_failures": self.failures,
+                    "last_failure": last}  # fmt: skip
+
+
+publishing = PublishCounter()
+
+
+class CountingRedisManager(python_socketio.RedisManager):
+    """The Redis message queue, counting what it fails to publish instead of only dropping it.
+
+    python-socketio tries twice, logs through its own (silenced) logger and gives up
+    without raising, so a send is never failed by a dead Redis; this keeps that, and counts.
+    """
+
+    paused_until = 0.0  # after a failure, publishing is not even tried for a moment
+
+    def _publish(self, data: dict) -> Any:
+        # An unreachable Redis host costs each attempt the connect timeout, inside the request
+        # of the person sending: after a failure the next ones fail at once, for a moment.
+        result = None
+        if time.monotonic() >= self.paused_until:
+            result = super()._publish(data)
+            if result is None:
+                self.paused_until = time.monotonic() + PUBLISH_PAUSE
+        publishing.record(result is not None, data.get("event") or data.get("method"))
+        return result
+
+    def _redis_listen_with_retries(self) -> Iterator[dict]:
+        # As python-socketio's, but trying again every second: its back-off doubles up to a
+        # minute, so after an outage this process would stay deaf for that long.
+        subscribed = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    self.pubsub.subscribe(self.channel)
+                    subscribed = True
+                yield from self.pubsub.listen()
+            except Exception as error:  # noqa: BLE001 - whatever the Redis client raises
+                log.debug("message queue: cannot listen (%s), trying again in 1 s", error)
+                subscribed = False
+                time.sleep(LISTEN_RETRY)
+
+
+def _client_manager(url: str | None) -> dict[str, Any]:
+    """The manager argument for Socket.IO: a counting Redis queue, in-process without one."""
+    if not url:
+        # Explicit, so an app built after a scaled one in the same process is not left
+        # with the earlier one's queue (Flask-SocketIO keeps its options between calls).
+        return {"client_manager": python_socketio.Manager(), "message_queue": None}
+    if url.startswith(("redis://", "rediss://")):
+        # A dead Redis host must not hold a send for the system's connect timeout.
+        options = {"socket_connect_timeout": 2}
+        manager = CountingRedisManager(url, channel="flask-socketio", redis_options=options)
+        return {"client_manager": manager, "message_queue": url}
+    return {"message_queue": url}  # other queues, as Flask-SocketIO builds them (not counted)
+
+
+def health() -> dict[str, Any]:
+    """Live sockets of this process and the message queue, for /healthz."""
+    gate: SocketGate = current_app.extensions["caravana.socket_gate"]
+    queue = current_app.config["SOCKETIO_MESSAGE_QUEUE"]
+    return {
+        "sockets": len(_state().sids),
+        **gate.stats(),
+        "message_queue": publishing.health() if queue else {"state": "none"},
+    }
+
+
 def init_app(app: Flask) -> None:
-    """Attach Socket.IO to the app (a message queue when scaled) and the connect rules."""
+    """Attach Socket.IO to the app and the connect rules, behind the gate that refuses sockets.
+
+    Also: a message queue when scaled, pings that notice a dead link within about 10 s.
+    """
     _allowed_origins.clear()
     _allowed_origins.update(app.config["SOCKETIO_ALLOWED_ORIGINS"])
+    app.extensions["caravana.live"] = LiveState()
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         cors_allowed_origins=origin_allowed,
         max_http_buffer_size=MAX_SOCKET_PAYLOAD,
+        ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
+        ping_timeout=app.config["SOCKETIO_PING_TIMEOUT"],
         logger=False,
         engineio_logger=False,
+        **_client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"]),
     )
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)
+    # Outermost, so a refused socket costs one short request and never a thread.
+    gate = SocketGate(app, app.wsgi_app)
+    app.extensions["caravana.socket_gate"] = gate
+    app.wsgi_app = gate

@@ -27,8 +27,11 @@ def _request_globals() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     """Register the filters, globals and per-request values of every template."""
-    app.jinja_env.filters["markdown"] = markup.render_markdown
+    # User text is rendered once, when written: pages show the stored HTML (|rendered) and
+    # excerpts of it; |markdown renders live (bounded), for the rare page with no stored HTML.
+    app.jinja_env.filters["rendered"] = markup.stored
     app.jinja_env.filters["excerpt"] = markup.plain_excerpt
+    app.jinja_env.filters["markdown"] = markup.render_markdown
     # Globals (unlike context values) are visible inside imported macros too.
     app.jinja_env.globals.update(
         country_name=i18n.country_name,

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from app.auth.passwords import hash_password
 from app.extensions import db
+from app.markup import render_markdown
 from app.models import (
     Membership,
     Organisation,
@@ -66,6 +67,7 @@ def make_org(
         country=country,
         region=region,
         description=description,
+        description_html=str(render_markdown(description)),  # as the services store it
         status=status,
         requested_by=requested_by,
         languages=[OrganisationLanguage(code=code) for code in languages],

@@ -112,8 +112,10 @@ def test_healthz_reports_database_index_and_version(client):
         "database": "ok",
         "search_index": "ok",
         "version": body["version"],
+        "live": body["live"],
     }
     assert body["version"]
+    assert body["live"]["sockets"] == 0 and body["live"]["message_queue"]["state"] == "none"
 
 
 def test_healthz_reports_an_unusable_index_directory(app, client, tmp_path):

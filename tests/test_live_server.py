@@ -6,7 +6,7 @@ import pytest
 import requests
 import socketio
 
-from tests.live import connect, demo_environment, gunicorn, signed_in_cookie
+from tests.live import connect, demo_environment, gunicorn, raw_websocket, signed_in_cookie
 
 pytestmark = pytest.mark.live  # real servers on their own SQLite file
 
@@ -44,4 +44,44 @@ def test_websocket_refused_for_anonymous_and_foreign_origin(server):
     foreign = requests.get(
         handshake, headers={"Cookie": cookie, "Origin": "https://evil.example"}, timeout=10
     )
-    assert foreign.status_code == 400
+    assert foreign.status_code == 403
+
+
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory):
+    """The environment of a fresh demo database, for tests that start their own server."""
+    return demo_environment(tmp_path_factory.mktemp("instance"))
+
+
+def test_anonymous_websockets_do_not_starve_the_pages(demo_env):
+    """Twice as many anonymous WebSockets as the server has threads, held open by a visitor
+    with the site's own origin, are all refused at once, and pages keep answering."""
+    with gunicorn(demo_env, threads=20) as base:
+        held = [raw_websocket(base) for _ in range(40)]
+        try:
+            assert [status for status, _ in held] == [401] * 40
+            assert requests.get(base + "/healthz", timeout=5).status_code == 200
+            assert requests.get(base + "/organisations/", timeout=5).status_code == 200
+        finally:
+            for _, connection in held:
+                connection.close()
+
+
+def test_sockets_are_capped_per_address_and_per_process(demo_env):
+    """One network address holds at most SOCKETS_PER_ADDRESS live connections and one
+    process at most SOCKETS_PER_PROCESS; past that they are refused and pages still answer."""
+    env = {**demo_env, "SOCKETS_PER_ADDRESS": "3", "SOCKETS_PER_PROCESS": "5"}
+    with gunicorn(env, threads=20) as base:
+        rosa = signed_in_cookie(base, "rosa@caravana.example")
+        ana = signed_in_cookie(base, "ana@caravana.example")
+        held = []
+        try:
+            held += [raw_websocket(base, rosa, source="127.0.0.1") for _ in range(3)]
+            held.append(raw_websocket(base, ana, source="127.0.0.1"))  # the address is full
+            held += [raw_websocket(base, ana, source="127.0.0.2") for _ in range(2)]
+            held.append(raw_websocket(base, ana, source="127.0.0.3"))  # the process is full
+            assert [status for status, _ in held] == [101, 101, 101, 429, 101, 101, 503]
+            assert requests.get(base + "/healthz", timeout=5).json()["live"]["in_flight"] == 5
+        finally:
+            for _, connection in held:
+                connection.close()

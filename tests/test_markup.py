@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.markup import plain_excerpt, render_markdown
+from app.markup import plain_excerpt, plain_text, render_markdown, stored
 
 
 def test_markdown_formatting_is_kept():
@@ -38,7 +38,23 @@ def test_headings_sit_below_the_page_title():
     assert "<h1>" not in html and "<h3>Big</h3>" in html and "<h4>Smaller</h4>" in html
 
 
-def test_excerpt_is_plain_text():
-    """Lists show a short plain-text excerpt of a description."""
-    assert plain_excerpt("**Hola** <b>mundo</b> " + "a" * 300, limit=20) == "Hola mundo aaaaaaaa…"
-    assert plain_excerpt("") == ""
+def test_excerpt_is_plain_text_of_the_stored_html():
+    """Lists show a short plain-text excerpt of a description, made from its stored HTML."""
+    html = str(render_markdown("**Hola** <b>mundo</b> & " + "a" * 300))
+    assert plain_excerpt(html, limit=20) == "Hola mundo & aaaaaa…"
+    assert plain_excerpt("") == "" and plain_excerpt(None) == ""
+
+
+def test_plain_text_keeps_line_breaks_and_reads_entities():
+    """Calendars get the stored HTML as text, line by line, with & < > as written."""
+    html = str(render_markdown("Primera *línea*\nSegunda & 3 < 4\n\n- uno"))
+    assert plain_text(html) == "Primera línea\nSegunda & 3 < 4\n\nuno"
+    assert plain_text("") == ""
+
+
+def test_stored_html_is_shown_as_is_and_only_missing_html_is_rendered():
+    """Pages show the stored HTML; given its source, a row stored without HTML is rendered."""
+    assert stored("<p><em>x</em></p>") == "<p><em>x</em></p>"
+    assert stored("<p>kept</p>", "**other**") == "<p>kept</p>"
+    assert stored("", "**now**") == "<p><strong>now</strong></p>"
+    assert stored("", "  ") == "" and stored(None) == ""

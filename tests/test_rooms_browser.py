@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 
 import pytest
 
@@ -35,7 +36,7 @@ def site(tmp_path_factory):
             "SELECT id FROM rooms WHERE name = 'Comité El Progreso'"
         ).fetchone()[0]
     with gunicorn(env) as base:
-        yield base, room_id
+        yield base, room_id, instance / "live.sqlite3"
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def _count(page, text: str) -> int:
 
 def test_two_members_see_each_others_messages_live(site, browser):
     """What one member writes appears on the other's screen without reloading."""
-    base, room_id = site
+    base, room_id, _ = site
     rosa_context, rosa = _open_room(browser, base, room_id, "rosa@caravana.example")
     ana_context, ana = _open_room(browser, base, room_id, "ana@caravana.example")
     try:
@@ -90,7 +91,7 @@ def test_two_members_see_each_others_messages_live(site, browser):
 def test_offline_member_catches_up_and_sends_once(site, browser):
     """A phone that loses its connection shows its message as waiting, sends it once when the
     connection returns, and receives what others wrote meanwhile — nothing lost or doubled."""
-    base, room_id = site
+    base, room_id, _ = site
     rosa_context, rosa = _open_room(browser, base, room_id, "rosa@caravana.example")
     ana_context, ana = _open_room(browser, base, room_id, "ana@caravana.example")
     try:
@@ -114,6 +115,49 @@ def test_offline_member_catches_up_and_sends_once(site, browser):
         for page in (ana, rosa):
             assert _count(page, "Escrito sin conexión") == 1
             assert all(_count(page, f"Mientras tanto {n}") == 1 for n in range(3))
+    finally:
+        rosa_context.close()
+        ana_context.close()
+
+
+def _store_silently(database, room_id: int, body: str) -> None:
+    """Store a message the way the server does, but tell nobody: as when a server process
+    dies between storing a message and announcing it, or Redis drops the announcement."""
+    with sqlite3.connect(database) as connection:
+        seq = connection.execute(
+            "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq", (room_id,)
+        ).fetchone()[0]
+        author = connection.execute(
+            "SELECT id FROM users WHERE email = 'rosa@caravana.example'"
+        ).fetchone()[0]
+        connection.execute(
+            "INSERT INTO messages (room_id, seq, author_id, client_id, body, body_html, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, datetime('now'))",
+            (room_id, seq, author, f"silent-{seq}", body, f"<p>{body}</p>"),
+        )
+
+
+def test_reader_catches_up_on_messages_nobody_announced(site, browser):
+    """Messages stored but never pushed live appear on a reader's screen by themselves: when
+    the next live message shows that a number was skipped, and when she comes back to the
+    page after a while."""
+    base, room_id, database = site
+    rosa_context, rosa = _open_room(browser, base, room_id, "rosa@caravana.example")
+    ana_context, ana = _open_room(browser, base, room_id, "ana@caravana.example")
+    try:
+        _send(rosa, "Antes del silencio")  # once it arrives, Ana's page follows the room
+        ana.locator("#messages li.message", has_text="Antes del silencio").wait_for()
+        _store_silently(database, room_id, "Guardado sin aviso")
+        _send(rosa, "Después del silencio")
+        ana.locator("#messages li.message", has_text="Guardado sin aviso").wait_for(timeout=10_000)
+        ana.locator("#messages li.message", has_text="Después del silencio").wait_for()
+        texts = ana.locator("#messages li.message .message-body").all_inner_texts()
+        assert texts.index("Guardado sin aviso") < texts.index("Después del silencio")
+        _store_silently(database, room_id, "Último sin aviso")
+        time.sleep(6)  # she looked elsewhere for a few seconds
+        ana.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        ana.locator("#messages li.message", has_text="Último sin aviso").wait_for(timeout=10_000)
+        assert _count(ana, "Guardado sin aviso") == 1
     finally:
         rosa_context.close()
         ana_context.close()

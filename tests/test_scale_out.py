@@ -8,7 +8,14 @@ import threading
 import pytest
 import requests
 
-from tests.live import connect, demo_environment, gunicorn, redis_server, signed_in_cookie
+from tests.live import (
+    connect,
+    demo_environment,
+    gunicorn,
+    redis_server,
+    restartable_redis,
+    signed_in_cookie,
+)
 
 pytestmark = pytest.mark.live  # real servers on their own SQLite file
 
@@ -121,3 +128,60 @@ def test_removal_on_one_process_closes_the_room_on_the_other(two_servers):
     finally:
         sofia.disconnect()
         watcher.disconnect()
+
+
+def test_redis_down_sign_in_and_sends_work_and_the_gap_is_seen(tmp_path_factory):
+    """With Redis down, people still sign in and send (acknowledged and stored); the health
+    probe of the sender's process counts what it could not pass on. Once Redis is back, the
+    next live message reaches the reader on the other process with its number showing the
+    gap, and asking for what follows her last message fills it."""
+    with restartable_redis() as redis:
+        if redis is None:
+            pytest.skip("redis-server is not installed (.ci/run installs it)")
+        instance = tmp_path_factory.mktemp("instance")
+        env = demo_environment(
+            instance,
+            SOCKETIO_MESSAGE_QUEUE=f"{redis.url}/0",
+            RATELIMIT_STORAGE_URI=f"{redis.url}/1",
+        )
+        with gunicorn(env) as first, gunicorn(env) as second:
+            room_id = _room_id(instance / "live.sqlite3", "Comité El Progreso")
+            rosa = connect(first, signed_in_cookie(first, "rosa@caravana.example"))
+            ana = connect(second, signed_in_cookie(second, "ana@caravana.example"))
+            received, arrived = _listen(ana, "message")
+            try:
+                assert ana.call("join", {"room_id": room_id}, timeout=10)["ok"]
+                assert rosa.call("join", {"room_id": room_id}, timeout=10)["ok"]
+                redis.stop()
+                assert signed_in_cookie(first, "guadalupe@caravana.example")  # no error page
+                missed = rosa.call(
+                    "send",
+                    {"room_id": room_id, "client_id": "redis-down-0001", "body": "Sin Redis"},
+                    timeout=10,
+                )
+                assert missed["ok"], missed
+                health = requests.get(first + "/healthz", timeout=10)
+                assert health.status_code == 200
+                queue = health.json()["live"]["message_queue"]
+                assert queue["state"] == "down" and queue["publish_failures"] >= 1
+                assert received == []  # the other process could not be told
+                redis.start()
+                for n in range(30):  # the other process takes a few seconds to listen again
+                    ack = rosa.call(
+                        "send",
+                        {"room_id": room_id, "client_id": f"redis-back-{n:04}", "body": f"{n}"},
+                        timeout=10,
+                    )
+                    assert ack["ok"], ack
+                    if arrived.wait(1):
+                        break
+                assert received, "nothing reached the other process after Redis came back"
+                assert received[0]["seq"] > missed["message"]["seq"]  # a number was skipped
+                gap = ana.call(
+                    "sync", {"room_id": room_id, "after_seq": missed["message"]["seq"] - 1},
+                    timeout=10,
+                )  # fmt: skip
+                assert gap["messages"][0]["body"] == "Sin Redis"  # as room.js asks by itself
+            finally:
+                rosa.disconnect()
+                ana.disconnect()

@@ -174,8 +174,11 @@ def _profile(payload: str, website: str | None = None) -> dict[str, str]:
     )
     return {
         key: getattr(org, key)
-        for key in ("name", "country", "region", "description", "website", "contact_email")
-    }
+        for key in (
+            "name", "country", "region", "description", "description_html", "website",
+            "contact_email",
+        )
+    }  # fmt: skip
 
 
 # Bulk inserts keep the test's own session small: the client expires it after each request.

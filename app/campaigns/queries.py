@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, func, or_, select, type_coerce
 from sqlalchemy.orm import selectinload
 
 from app.campaigns.recurrence import Occurrence, occurrences
@@ -21,6 +21,7 @@ from app.models import (
     CampaignParticipant,
     CampaignStatus,
     Event,
+    EventOverride,
     Organisation,
     ParticipationStatus,
     Rsvp,
@@ -163,20 +164,25 @@ def personal_condition(user: User):
     )
 
 
-def _events(viewer: Any, **scope: Any) -> Select:
-    """Whole events (series) the viewer may see.
+def _event_filter(viewer: Any, **scope: Any) -> list[ColumnElement[bool]]:
+    """Conditions of the whole events (series) the viewer may see (None: anyone, no cookies).
 
     For one campaign, one organisation, a person's own calendar (``mine=user``) or the
     movement.
     """
-    query = _with_event_parents(select(Event)).where(EVENT.where(viewer))
+    conditions = [EVENT.condition(ANONYMOUS) if viewer is None else EVENT.where(viewer)]
     if (campaign := scope.get("campaign")) is not None:
-        query = query.where(Event.campaign_id == campaign.id)
+        conditions.append(Event.campaign_id == campaign.id)
     if (org := scope.get("org")) is not None:
-        query = query.where(Event.organisation_id == org.id)
+        conditions.append(Event.organisation_id == org.id)
     if (mine := scope.get("mine")) is not None:
-        query = query.where(personal_condition(mine))
-    return query
+        conditions.append(personal_condition(mine))
+    return conditions
+
+
+def _events(viewer: Any, **scope: Any) -> Select:
+    """Whole events (series) the viewer may see, with what their lines show."""
+    return _with_event_parents(select(Event)).where(*_event_filter(viewer, **scope))
 
 
 def events_in(window_start: datetime, window_end: datetime, viewer: Any, **scope: Any):
@@ -197,10 +203,55 @@ def visible_events(viewer: Any, **scope: Any) -> list[Event]:
 
 def public_events(**scope: Any) -> list[Event]:
     """Whole events anyone may see (feeds read without cookies)."""
-    query = _with_event_parents(select(Event)).where(EVENT.condition(ANONYMOUS))
-    if (org := scope.get("org")) is not None:
-        query = query.where(Event.organisation_id == org.id)
-    return list(db.session.scalars(query.order_by(Event.starts_at)))
+    return visible_events(None, **scope)
+
+
+# Versions of a feed's events: what its bytes depend on, read without building objects.
+# Every change of an event raises its sequence (services.update_event, cancel_event) and a
+# new row has a new updated_at (ids can be reused after a deletion); a changed date gets a
+# new updated_at on its override. Times are read as stored, unparsed: they are only compared
+# (SQLite stores them in one fixed-width format, so they also sort as text).
+_STAMP = type_coerce(Event.updated_at, String)
+_START = type_coerce(Event.starts_at, String)
+_OVERRIDE_STAMP = type_coerce(EventOverride.updated_at, String)
+
+
+def feed_versions(viewer: Any, **scope: Any) -> tuple[tuple[Any, ...], ...]:
+    """The version of every event a feed holds, in the feed's order (by start).
+
+    One (id, sequence, updated_at, (changed dates, the latest change of one)) per event;
+    ``viewer`` None is anyone (the public and organisation feeds), scope as for
+    visible_events. Equal values mean the feed holds the same events in the same versions.
+    Two statements, however many events.
+    """
+    conditions = _event_filter(viewer, **scope)
+    rows = db.session.execute(
+        select(_START, Event.id, Event.sequence, _STAMP).where(*conditions)
+    ).all()
+    changed = {
+        event_id: (count, stamp)
+        for event_id, count, stamp in db.session.execute(
+            select(EventOverride.event_id, func.count(EventOverride.id), func.max(_OVERRIDE_STAMP))
+            .where(EventOverride.event_id.in_(select(Event.id).where(*conditions)))
+            .group_by(EventOverride.event_id)
+        )
+    }
+    no_change = (0, None)
+    return tuple(
+        (event_id, sequence, stamp, changed.get(event_id, no_change))
+        for _start, event_id, sequence, stamp in sorted(map(tuple, rows))  # by start, then id
+    )
+
+
+def events_by_id(ids: list[int]) -> dict[int, Event]:
+    """These events with their changed dates, by id (for building their VEVENTs)."""
+    found: dict[int, Event] = {}
+    for start in range(0, len(ids), 500):  # a bounded number of parameters per statement
+        chunk = ids[start : start + 500]
+        found.update(
+            (e.id, e) for e in db.session.scalars(select(Event).where(Event.id.in_(chunk)))
+        )
+    return found
 
 
 def org_listed(org: Organisation) -> bool:

@@ -19,6 +19,7 @@ from app.campaigns.queries import rsvp_counts
 from app.db import atomic, lock_row
 from app.errors import ServiceError
 from app.extensions import db
+from app.markup import render_markdown
 from app.models import (
     CalendarToken,
     Campaign,
@@ -81,6 +82,7 @@ def _apply(event: Event, draft: EventDraft) -> None:
     # Column limits (forms check them too; imported files may not).
     event.title = draft.title.strip()[:150]
     event.description = draft.description
+    event.description_html = str(render_markdown(draft.description))  # rendered once, here
     event.timezone = draft.timezone
     event.all_day = draft.all_day
     event.starts_at = starts
@@ -204,6 +206,7 @@ def create_campaign(
             slug=unique_slug(Campaign.slug, title, "campaign"),
             title=title.strip(),
             description=description,
+            description_html=str(render_markdown(description)),
             goal=goal,
             starts_on=starts_on,
             ends_on=ends_on,
@@ -233,6 +236,7 @@ def update_campaign(
         raise ServiceError("ends_before_start", _("The end must be after the start."))
     with atomic():
         campaign.title, campaign.description, campaign.goal = title.strip(), description, goal
+        campaign.description_html = str(render_markdown(description))
         campaign.starts_on, campaign.ends_on = starts_on, ends_on
         campaign.visibility, campaign.status = visibility, status
         audit.record(

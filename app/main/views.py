@@ -8,6 +8,7 @@ from flask import current_app, jsonify, make_response, redirect, render_template
 from flask_login import current_user
 from sqlalchemy import text
 
+from app import realtime
 from app.config import LANGUAGES
 from app.extensions import db
 from app.i18n import LANGUAGE_COOKIE
@@ -48,7 +49,12 @@ def set_language(code: str):
 
 @bp.get("/healthz")
 def healthz():
-    """Machine-readable health: database, search index directory, version."""
+    """Machine-readable health: database, search index directory, version.
+
+    Also live sockets: how many this process holds, refusals by the socket gate, and live
+    messages the message queue failed to carry (it being down leaves the status "ok": sends
+    still work and readers catch up, so the process must stay in service).
+    """
     status = {"version": current_app.config["VERSION"]}
     try:
         db.session.execute(text("SELECT 1"))
@@ -62,6 +68,7 @@ def healthz():
         status["search_index"] = "ok" if os.access(index_dir, os.W_OK) else "error"
     except OSError:
         status["search_index"] = "error"
+    status["live"] = realtime.health()
     healthy = status["database"] == "ok" and status["search_index"] == "ok"
     status["status"] = "ok" if healthy else "error"
     return jsonify(status), 200 if healthy else 503

@@ -17,6 +17,7 @@ from app.db import atomic, claim
 from app.errors import ServiceError
 from app.extensions import db
 from app.mail import send_mail
+from app.markup import render_markdown
 from app.models import (
     Invitation,
     JoinRequest,
@@ -52,6 +53,7 @@ def _apply_profile(org: Organisation, profile: OrgProfile) -> None:
     org.country = profile.country
     org.region = profile.region.strip()
     org.description = profile.description
+    org.description_html = str(render_markdown(profile.description))  # rendered once, here
     org.website = web_url(profile.website, 300)
     org.contact_email = profile.contact_email.strip()
     org.languages = [OrganisationLanguage(code=code) for code in dict.fromkeys(profile.languages)]

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import functools
 import time
+from datetime import datetime
 
 from flask import request
 from flask_babel import gettext as _
 from flask_socketio import join_room, leave_room
+from limits import RateLimitItem, parse
 from sqlalchemy import delete, select
 
-from app import realtime
+from app import ratelimit, realtime
 from app.db import atomic, on_commit
 from app.errors import ServiceError
 from app.extensions import db, socketio
@@ -35,6 +37,17 @@ from app.rooms import queries, services
 
 TYPING_INTERVAL = 3.0  # seconds between two typing notices of one person in one room
 _last_typing: dict[tuple[int, int], float] = {}
+# Per account, for the events whose cost falls on the others in the room (each is pushed to
+# all of them): presence changes, edits and deletions, typing notices across rooms.
+FOLLOW_LIMIT = parse("60 per minute")  # join and leave together
+EDIT_LIMIT = parse("20 per minute")  # edit and delete together
+TYPING_LIMIT = parse("20 per minute")  # typing notices actually pushed
+
+
+def _within(user: User, limit: RateLimitItem, scope: str) -> None:
+    """Count one event of this person against a limit; 'rate_limited' once it is reached."""
+    if not ratelimit.hit(limit, scope, str(user.id)):
+        raise ServiceError("rate_limited", _("You are sending very fast. Please wait a minute."))
 
 
 def _room(user: User, data: dict) -> Room:
@@ -62,6 +75,7 @@ def on_join(user: User, data: dict) -> dict:
     room = _room(user, data)
     if is_muted(user, room):
         raise ServiceError("muted", _("A moderator has muted you in this room."))
+    _within(user, FOLLOW_LIMIT, "follow")
     after = data.get("after_seq")
     # Validate everything before following the room: a refused join must not subscribe.
     after_seq = None if after is None else realtime.int_field(data, "after_seq")
@@ -88,16 +102,26 @@ def on_join(user: User, data: dict) -> dict:
 
 @realtime.socket_event("leave")
 def on_leave(user: User, data: dict) -> dict:
-    """Stop following a room's live stream; the others see one person fewer present."""
+    """Stop following a room's live stream; the others see one person fewer present.
+
+    Only when this connection had the room open: a leave of a room one cannot see (or did
+    not join) tells nobody anything.
+    """
     room_id = realtime.int_field(data, "room_id")
-    leave_room(channels.stream(room_id))
+    room = db.session.get(Room, room_id)
+    if room is None or not can_view_room(user, room):
+        leave_room(channels.stream(room_id))  # only this connection's own subscription
+        raise ServiceError("not_found", _("This room does not exist, or it is not open to you."))
+    _within(user, FOLLOW_LIMIT, "follow")
+    leave_room(channels.stream(room))
     with atomic():
-        db.session.execute(
+        left = db.session.execute(
             delete(RoomPresence).where(
-                RoomPresence.sid == request.sid, RoomPresence.room_id == room_id
+                RoomPresence.sid == request.sid, RoomPresence.room_id == room.id
             )
-        )
-    services.announce_presence(room_id)
+        ).rowcount
+    if left:
+        services.announce_presence(room.id)
     return {}
 
 
@@ -137,12 +161,26 @@ def on_history(user: User, data: dict) -> dict:
     return {"messages": [services.serialise(m) for m in messages]}
 
 
+@realtime.socket_event("unread")
+def on_unread(user: User, data: dict) -> dict:
+    """Unread counts and latest numbers of the rooms one can see: the rooms list catches up."""
+    rooms = queries.visible_rooms(user)
+    counts = queries.unread_counts(user, rooms)
+    return {
+        "rooms": {
+            str(room.id): {"unread": counts.get(room.id, 0), "last_seq": room.last_seq}
+            for room in rooms
+        }
+    }
+
+
 @realtime.socket_event("edit")
 def on_edit(user: User, data: dict) -> dict:
     """Change a message's text; the acknowledgement carries the changed message."""
     message = _message(user, data)
     if not can_edit_message(user, message):
         raise _forbidden()
+    _within(user, EDIT_LIMIT, "edit")
     return {"message": services.serialise(services.edit_message(user, message, data.get("body")))}
 
 
@@ -152,6 +190,7 @@ def on_delete(user: User, data: dict) -> dict:
     message = _message(user, data)
     if not can_delete_message(user, message):
         raise _forbidden()
+    _within(user, EDIT_LIMIT, "edit")
     return {"message": services.serialise(services.delete_message(user, message))}
 
 
@@ -185,6 +224,7 @@ def on_typing(user: User, data: dict) -> dict:
             del _last_typing[stale]
     if now - _last_typing.get(key, 0.0) >= TYPING_INTERVAL:
         _last_typing[key] = now
+        _within(user, TYPING_LIMIT, "typing")
         socketio.emit(
             "typing",
             {"room_id": room.id, "name": user.display_name},
@@ -203,6 +243,29 @@ def _drop_presence(sid: str) -> None:
         db.session.execute(delete(RoomPresence).where(RoomPresence.sid == sid))
     for room_id in room_ids:
         services.announce_presence(room_id)
+
+
+def _sweep_presence(cutoff: datetime) -> None:
+    """Forget who had rooms open on sockets that are gone; tell those rooms who is left."""
+    gone = RoomPresence.sid.not_in(select(LiveSocket.sid).where(LiveSocket.seen_at >= cutoff))
+    room_ids = db.session.scalars(select(RoomPresence.room_id).where(gone).distinct()).all()
+    if not room_ids:
+        return
+    with atomic():
+        db.session.execute(delete(RoomPresence).where(gone))
+    for room_id in room_ids:
+        services.announce_presence(room_id)
+
+
+def _open_streams(sids: list[str]) -> dict[str, set[str]]:
+    """The room streams these connections should follow: those of the rooms they have open."""
+    rows = db.session.execute(
+        select(RoomPresence.sid, RoomPresence.room_id).where(RoomPresence.sid.in_(sids))
+    )
+    streams: dict[str, set[str]] = {}
+    for sid, room_id in rows:
+        streams.setdefault(sid, set()).add(channels.stream(room_id))
+    return streams
 
 
 def _close_lost_streams(sockets: list[LiveSocket], now: dict[int, Principals]) -> int:
@@ -237,3 +300,5 @@ def _tell_closed(sid: str, room_id: int) -> None:
 
 realtime.DISCONNECT_HOOKS.append(_drop_presence)
 realtime.ACCESS_HOOKS.append(_close_lost_streams)
+realtime.SWEEP_HOOKS.append(_sweep_presence)
+realtime.STREAM_HOOKS.append(_open_streams)

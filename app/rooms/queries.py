@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import (
     Campaign,
+    LiveSocket,
     Mention,
     Message,
     MessageReport,
@@ -31,6 +32,7 @@ from app.permissions import (
     can_view_room,
     found_or_404,
 )
+from app.realtime import stale_before
 
 PAGE_SIZE = 50
 SYNC_LIMIT = 500
@@ -196,13 +198,18 @@ def mentions_of(user: User, limit: int = 100) -> list[Message]:
 
 
 def present_names(room: Room | int) -> list[str]:
-    """Display names of the people who have the room open now."""
+    """Display names of the people who have the room open now.
+
+    Only on sockets their process still marks as seen: those of a process that died are
+    ignored until they are swept away.
+    """
     room_id = room if isinstance(room, int) else room.id
     return list(
         db.session.scalars(
             select(User.display_name)
             .join(RoomPresence, RoomPresence.user_id == User.id)
-            .where(RoomPresence.room_id == room_id)
+            .join(LiveSocket, LiveSocket.sid == RoomPresence.sid)
+            .where(RoomPresence.room_id == room_id, LiveSocket.seen_at >= stale_before())
             .distinct()
             .order_by(User.display_name)
         )

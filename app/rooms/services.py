@@ -10,14 +10,15 @@ import re
 from typing import Any
 
 from flask_babel import gettext as _
-from limits import parse
-from sqlalchemy import delete, select, update
+from limits import RateLimitItem, parse
+from sqlalchemy import Executable, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from app import audit
+from app import audit, ratelimit
 from app.db import atomic, in_atomic, on_commit
 from app.errors import ServiceError
-from app.extensions import db, limiter, socketio
+from app.extensions import db, socketio
 from app.markup import render_markdown
 from app.models import (
     Campaign,
@@ -44,21 +45,14 @@ POST_LIMIT = parse("30 per minute")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
-def _html(message: Message) -> str:
-    """The message's sanitised HTML, rendered once per text.
-
-    The broadcast and the acknowledgement of one send share it; an edit changes the text and
-    so renders again.
-    """
-    cached = getattr(message, "_html_cache", None)
-    if cached is None or cached[0] != message.body:
-        cached = (message.body, str(render_markdown(message.body)))
-        message._html_cache = cached  # a plain attribute, not a column
-    return cached[1]
+def _set_body(message: Message, text: str) -> None:
+    """Store a message's text and its sanitised HTML, rendered once, now (pages show it)."""
+    message.body = text
+    message.body_html = str(render_markdown(text)) if text else ""
 
 
 def serialise(message: Message) -> dict[str, Any]:
-    """The JSON form of a message sent to browsers (HTML already sanitised)."""
+    """The JSON form of a message sent to browsers (its stored, sanitised HTML)."""
     deleted = message.is_deleted
     return {
         "id": message.id,
@@ -68,7 +62,7 @@ def serialise(message: Message) -> dict[str, Any]:
         "author_id": message.author_id,
         "author": message.author.display_name if message.author else "",
         "body": "" if deleted else message.body,
-        "html": "" if deleted else _html(message),
+        "html": "" if deleted else message.body_html,
         "created_at": message.created_at.isoformat(),
         "edited": message.edited_at is not None,
         "deleted": deleted,
@@ -92,8 +86,9 @@ def _clean_body(body: Any) -> str:
     return body.strip()
 
 
-def _check_rate(user: User) -> None:
-    if limiter.enabled and not limiter.limiter.hit(POST_LIMIT, "post", str(user.id)):
+def _check_rate(user: User, limit: RateLimitItem = POST_LIMIT, scope: str = "post") -> None:
+    # Counted in Redis when scaled; in this process's memory while Redis is down.
+    if not ratelimit.hit(limit, scope, str(user.id)):
         raise ServiceError("rate_limited", _("You are sending very fast. Please wait a minute."))
 
 
@@ -119,12 +114,11 @@ def post_message(author: User, room: Room, body: Any, client_id: Any) -> tuple[M
         return existing, False
     text = _clean_body(body)
     _check_rate(author)
+    message = Message(room_id=room.id, author_id=author.id, client_id=client_id)
+    _set_body(message, text)  # rendered before taking a number: the write lock waits for nothing
     try:
         with atomic():
-            message = Message(
-                room_id=room.id, seq=_next_seq(room), author_id=author.id, client_id=client_id
-            )
-            message.body = text
+            message.seq = _next_seq(room)
             db.session.add(message)
             db.session.flush()
             _record_mentions(room, message)
@@ -189,7 +183,7 @@ def edit_message(actor: User, message: Message, body: Any) -> Message:
         return message
     with atomic():
         db.session.add(MessageRevision(message_id=message.id, body=message.body))
-        message.body = text
+        _set_body(message, text)
         message.edited_at = utcnow()
         db.session.execute(delete(Mention).where(Mention.message_id == message.id))
         _record_mentions(message.room, message)
@@ -201,7 +195,7 @@ def delete_message(actor: User, message: Message) -> Message:
     """Replace a message by a tombstone; moderators' deletions go to the audit log."""
     with atomic():
         db.session.add(MessageRevision(message_id=message.id, body=message.body))
-        message.body = ""
+        _set_body(message, "")
         message.deleted_at = utcnow()
         message.deleted_by_id = actor.id
         if message.author_id != actor.id:
@@ -218,19 +212,34 @@ def delete_message(actor: User, message: Message) -> Message:
     return message
 
 
+def _move_marker(user: User, room: Room, seq: int) -> Executable:
+    """One statement: insert the read marker if absent, else move it forward (never back).
+
+    Two first visits at once insert it once (ON CONFLICT, on SQLite and PostgreSQL alike).
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(ReadMarker).values(user_id=user.id, room_id=room.id, last_read_seq=seq)
+    return statement.on_conflict_do_update(
+        index_elements=[ReadMarker.user_id, ReadMarker.room_id],
+        set_={"last_read_seq": statement.excluded.last_read_seq},
+        where=ReadMarker.last_read_seq < statement.excluded.last_read_seq,
+    ).returning(ReadMarker.last_read_seq)
+
+
 def mark_read(user: User, room: Room, seq: Any) -> int:
     """Move the person's read marker forward (never back); return where it stands."""
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise ServiceError("bad_seq", _("Something in the request was not right"))
     with atomic():
-        seq = min(seq, room.last_seq)
-        marker = db.session.get(ReadMarker, (user.id, room.id))
-        if marker is None:
-            marker = ReadMarker(user_id=user.id, room_id=room.id, last_read_seq=0)
-            db.session.add(marker)
-        if seq > marker.last_read_seq:
-            marker.last_read_seq = seq
-        return marker.last_read_seq
+        moved = db.session.execute(_move_marker(user, room, min(seq, room.last_seq))).scalar()
+        if moved is not None:
+            return moved
+        return db.session.scalar(  # it already stood further on
+            select(ReadMarker.last_read_seq).where(
+                ReadMarker.user_id == user.id, ReadMarker.room_id == room.id
+            )
+        )
 
 
 # --- rooms ------------------------------------------------------------------------------------

@@ -83,8 +83,9 @@ def show(room_id: int):
         moderator=rights.moderate,
         presence=queries.present_names(room),
     )
-    if messages and not before:
-        # After rendering: the commit expires what the page shows.
+    if messages and not before and messages[-1].seq > read_seq:
+        # Only when there is something new: one statement, after rendering (its commit
+        # expires what the page shows). A view of a room already read writes nothing.
         services.mark_read(current_user, room, messages[-1].seq)
     return page
 

@@ -145,7 +145,7 @@
     socket.timeout(10000).emit(event, Object.assign({ room_id: roomId }, data),
       (err, res) => resolve(err ? null : res));
   });
-  let stateTimer, again = false;
+  let stateTimer;
   const status = (label, online) => {
     clearTimeout(stateTimer);
     Object.assign(conn, { textContent: label, hidden: false });
@@ -159,23 +159,44 @@
     form.before(el("p", "notice", label));
   };
 
-  socket.on("connect", async () => {
-    const reconnect = again;
-    again = true;
-    status(L.online, true);
+  // Catch up: everything after hi, page by page, one run at a time. Live messages can be
+  // missed with no disconnection (the message queue between server processes was down, a
+  // process died between storing and telling): a number skipped, or the periodic check of
+  // the latest number, brings them here.
+  const CHECK_EVERY = 60000; // ms without any live message before asking for the latest
+  let catching = null, heardAt = Date.now();
+  const catchUp = () => catching || (catching = (async () => {
+    try {
+      for (;;) {
+        const gap = await call("sync", { after_seq: hi });
+        if (gap && gap.error === "not_found") close(L.closed); // access lost, never told
+        if (!gap || !gap.ok) break;
+        merge(gap.messages);
+        if (gap.complete || !gap.messages.length) break;
+      }
+      heardAt = Date.now();
+      markRead();
+    } finally { catching = null; }
+  })());
+
+  let joinTimer;
+  const start = async () => {
+    clearTimeout(joinTimer);
     const res = await call("join", { after_seq: hi });
     if (!res) { if (socket.connected) socket.disconnect().connect(); return; } // start over
-    if (!res.ok) return res.error === "muted" ? close(L.muted) : status(res.message);
+    if (!res.ok) {
+      if (res.error === "rate_limited") joinTimer = setTimeout(() => socket.connected && start(), 15000);
+      return res.error === "muted" ? close(L.muted) : status(res.message);
+    }
     merge(res.messages);
     if (!res.can_post) close(L.archived);
-    while (reconnect || hi < res.last_seq) { // fill the gap, page by page
-      const gap = await call("sync", { after_seq: hi });
-      if (!gap || !gap.ok) break;
-      merge(gap.messages);
-      if (gap.complete || !gap.messages.length) break;
-    }
-    markRead();
+    if (!res.complete || hi < res.last_seq) await catchUp(); // past one answer's worth
+    else heardAt = Date.now();
     flush();
+  };
+  socket.on("connect", () => {
+    status(L.online, true);
+    start();
   });
   socket.on("disconnect", () => status(L.offline));
   socket.on("connect_error", () => status(L.offline));
@@ -185,17 +206,20 @@
   });
 
   // Send the outbox in order, waiting for each answer; resending a client id is safe.
-  let flushing = false, retry;
+  // Without an answer it is tried again after 2 s, then 4, 8… up to 30 s (and at once on
+  // reconnection): a dead link is noticed within about 10 s, so the next try is soon.
+  let flushing = false, retry, retryIn = 2000;
   const flush = async () => {
     if (flushing) return;
     flushing = true;
+    clearTimeout(retry);
     try {
       for (let entry; (entry = box()[0]) && socket.connected;) {
         const res = await call("send", { client_id: entry.client_id, body: entry.body });
-        if (res && res.ok) { drop(entry.client_id); put(res.message); continue; }
+        if (res && res.ok) { drop(entry.client_id); put(res.message); retryIn = 2000; continue; }
         if (res && FINAL.includes(res.error)) { fail(entry, res.message); continue; }
-        clearTimeout(retry); // no answer, or a passing server error: stays pending
-        retry = setTimeout(flush, 15000);
+        retry = setTimeout(flush, retryIn); // no answer, or a passing server error: stays pending
+        retryIn = Math.min(30000, retryIn * 2);
         break;
       }
     } finally { flushing = false; }
@@ -227,9 +251,22 @@
   socket.on("message", (m) => {
     const last = list.lastElementChild;
     const bottom = !last || last.getBoundingClientRect().bottom <= innerHeight + 120;
+    const skipped = m.room_id === roomId && m.seq > hi + 1; // a number we never got
+    if (m.room_id === roomId) heardAt = Date.now();
     const li = put(m);
     if (li && bottom) li.scrollIntoView({ block: "nearest" });
+    if (skipped) catchUp();
     markRead();
+  });
+  // The latest number, asked when nothing came for a while and the page is seen, and when
+  // the reader comes back to the page.
+  setInterval(() => {
+    if (socket.connected && document.visibilityState === "visible" &&
+        Date.now() - heardAt >= CHECK_EVERY) catchUp();
+  }, 15000);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && socket.connected &&
+        Date.now() - heardAt > 5000) catchUp();
   });
   socket.on("message_updated", (m) => {
     const old = m.room_id === roomId && $("m-" + m.seq);

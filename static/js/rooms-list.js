@@ -22,25 +22,39 @@
   }
   var socket = window.io({ transports: ["websocket", "polling"], tryAllTransports: true });
   var me = +list.dataset.userId;
+  // Latest message number per room, as last heard. Live notices can be missed with no
+  // disconnection (the message queue between server processes was down, a process died
+  // between storing and telling): a number skipped, a reconnection, the reader coming back
+  // to the page or a minute without any notice makes the page ask for the counts again.
+  var latest = {}, askedAt = 0, asking = false, CHECK_EVERY = 60000;
+  function refresh() {
+    if (asking || !socket.connected) return;
+    asking = true;
+    askedAt = Date.now();
+    socket.timeout(10000).emit("unread", {}, function (err, res) {
+      asking = false;
+      if (err || !res || !res.ok) return;
+      Object.keys(res.rooms).forEach(function (roomId) {
+        var room = res.rooms[roomId], found = badge(+roomId);
+        latest[roomId] = room.last_seq;
+        if (found) show(found, room.unread);
+      });
+    });
+  }
   socket.on("activity", function (data) {
+    var roomId = +data.room_id, known = latest[roomId];
+    if (known === undefined || +data.seq > known) latest[roomId] = +data.seq;
+    if (known !== undefined && +data.seq > known + 1) return refresh(); // one was missed
     if (+data.author_id === me) return; // one's own messages are never unread
-    var found = badge(+data.room_id);
+    var found = badge(roomId);
     if (found) show(found, (+found.dataset.unread || 0) + 1);
   });
-  // After a reconnection, counts may have moved while offline: take them from the page again.
-  var again = false;
-  socket.on("connect", function () {
-    if (again && window.fetch && window.DOMParser) {
-      fetch(location.href, { credentials: "same-origin" }).then(function (response) {
-        return response.ok ? response.text() : "";
-      }).then(function (html) {
-        var page = new DOMParser().parseFromString(html, "text/html");
-        [].forEach.call(page.querySelectorAll("#room-list [data-room-id]"), function (card) {
-          var mine = badge(+card.dataset.roomId), theirs = card.querySelector(".unread");
-          if (mine && theirs) show(mine, +theirs.dataset.unread || 0);
-        });
-      }).catch(function () {});
-    }
-    again = true;
+  // At every (re)connection: counts may have moved while offline, and they give the numbers.
+  socket.on("connect", refresh);
+  setInterval(function () {
+    if (document.visibilityState === "visible" && Date.now() - askedAt >= CHECK_EVERY) refresh();
+  }, 15000);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && Date.now() - askedAt > 5000) refresh();
   });
 })();
