@@ -24,6 +24,24 @@ def _list(name: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
 
 
+def _engine_options(url: str) -> dict:
+    """Connection pool settings for a database address.
+
+    A local SQLite file has no connection to lose: no ping before each use. The pool holds
+    the socket events running at once (SOCKET_EVENTS_AT_ONCE) plus pages, connections and
+    the heartbeat; a thread that finds none free waits DATABASE_POOL_TIMEOUT seconds. An
+    in-memory SQLite database keeps Flask-SQLAlchemy's single shared connection.
+    """
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        return {}
+    return {
+        "pool_pre_ping": not url.startswith("sqlite"),
+        "pool_size": int(os.environ.get("DATABASE_POOL_SIZE", 20)),
+        "max_overflow": int(os.environ.get("DATABASE_POOL_OVERFLOW", 20)),
+        "pool_timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", 10)),
+    }
+
+
 def _secret_key() -> str:
     """Return SECRET_KEY, or a key kept in instance/ so sessions survive restarts."""
     if key := os.environ.get("SECRET_KEY"):
@@ -44,7 +62,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE / 'caravana.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = _engine_options(SQLALCHEMY_DATABASE_URI)
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE / "search-index"))
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
@@ -66,6 +84,12 @@ class Config:
     # up, sockets not seen for LIVE_SOCKET_TTL seconds (their process died).
     LIVE_SOCKET_HEARTBEAT = float(os.environ.get("LIVE_SOCKET_HEARTBEAT", 15))
     LIVE_SOCKET_TTL = float(os.environ.get("LIVE_SOCKET_TTL", 45))
+    # Socket events handled at once per process; up to SOCKET_EVENTS_QUEUED more wait for a
+    # turn, each at most SOCKET_EVENT_WAIT seconds (below the browser's 10 s); beyond that
+    # the event is answered "busy" and the browser sends it again later (realtime.EventGate).
+    SOCKET_EVENTS_AT_ONCE = int(os.environ.get("SOCKET_EVENTS_AT_ONCE", 8))
+    SOCKET_EVENTS_QUEUED = int(os.environ.get("SOCKET_EVENTS_QUEUED", 200))
+    SOCKET_EVENT_WAIT = float(os.environ.get("SOCKET_EVENT_WAIT", 5))
 
     # Rate limits: in memory by default, Redis when several workers must share counters.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

@@ -18,6 +18,7 @@ carry are counted for /healthz; readers notice the gap in the numbers and catch 
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import threading
 import time
@@ -74,6 +75,7 @@ SWEEP_HOOKS: list[Callable[[datetime], None]] = []
 # The live streams each of these connections should be in now (rooms: the rooms it has open).
 STREAM_HOOKS: list[Callable[[list[str]], dict[str, set[str]]]] = []
 CLOSED = ""  # in LiveState.suspects: the connection's row is gone (its session was ended)
+BUSY_TEXT = "caravana.busy_text"  # in a connection's environ: its "busy" answer, translated
 
 
 @dataclass
@@ -123,6 +125,9 @@ def on_connect(auth: Any = None) -> None:
             )
         )
     _state().sids.add(request.sid)  # once its row is stored: the heartbeat checks the two agree
+    # The text of a "busy" answer, in this person's language, found now: refusing an event
+    # must not cost the query that finds the language.
+    request.environ[BUSY_TEXT] = str(busy())
 
 
 def on_disconnect(*_: Any) -> None:
@@ -214,6 +219,10 @@ def _start_sweeping() -> None:
         if state.started:
             return
         state.started = True
+        # Everything loaded so far (the app, its modules, SQLAlchemy's mappings) lives as
+        # long as the process: kept out of the collector's full passes, which otherwise
+        # walk it all and pause every thread of a busy server for 100 ms or more.
+        gc.freeze()
         try:
             sweep(everything_else=not app.config["SOCKETIO_MESSAGE_QUEUE"])
         except Exception:
@@ -343,34 +352,104 @@ def fail(code: str, message: str | None = None) -> dict[str, Any]:
     return {"ok": False, "error": code, "message": message or _("Something went wrong.")}
 
 
+def busy() -> ServiceError:
+    """The refusal of an event the server has no time for now; the client tries again later."""
+    return ServiceError("busy", _("The server is very busy. Trying again in a moment."))
+
+
+def event_wait() -> float:
+    """Seconds an event may wait for its turn before it is answered "busy"."""
+    return current_app.config["SOCKET_EVENT_WAIT"]
+
+
+class EventGate:
+    """How many socket events this process handles at once, and a bounded queue for the rest.
+
+    Every event runs in a thread of its own (python-socketio's threading mode). Without a
+    bound, an overloaded process starts them all: they share one core's worth of Python,
+    queue for database connections and SQLite's write lock, and answer after tens of
+    seconds or never. Here at most ``at_once`` run; up to ``queue`` more wait, each at most
+    ``wait`` seconds (less than the browser's 10 s), roughly in arrival order; an event beyond the
+    queue, or one that waited too long, is answered ``busy`` at once, before it costs a
+    query, and the client sends it again later (the same client id: never doubled).
+    """
+
+    def __init__(self, at_once: int, queue: int, wait: float) -> None:
+        """A gate letting at_once events run, queue wait, each for at most wait seconds."""
+        self.slots = threading.Semaphore(at_once)
+        self.queue, self.wait = queue, wait
+        self.lock = threading.Lock()
+        self.waiting = 0
+        self.refused = 0  # events answered "busy", for /healthz
+
+    def enter(self) -> bool:
+        """Take a turn (waiting in the queue if need be); False when refused."""
+        if self.slots.acquire(blocking=False):
+            return True
+        with self.lock:
+            if self.waiting >= self.queue:
+                self.refused += 1
+                return False
+            self.waiting += 1
+        entered = self.slots.acquire(timeout=self.wait)
+        with self.lock:
+            self.waiting -= 1
+            self.refused += not entered
+        return entered
+
+    def leave(self) -> None:
+        """Give the turn to the next event waiting."""
+        self.slots.release()
+
+    def stats(self) -> dict[str, int]:
+        """Events waiting now, and how many were answered "busy" so far."""
+        with self.lock:
+            return {"events_waiting": self.waiting, "events_busy": self.refused}
+
+
+def _gate() -> EventGate:
+    return current_app.extensions["caravana.event_gate"]
+
+
 def socket_event(name: str) -> Callable:
     """Register a socket event handler(user, payload) -> dict.
 
     Signed-in users only, one dict payload, service errors and crashes answered as refusals,
-    never raised.
+    never raised; an overloaded process answers "busy" (EventGate).
     """
 
     def register(handler: Callable[[Any, dict], dict]) -> Callable:
         @functools.wraps(handler)
         def wrapped(data: Any = None, *extra: Any) -> dict[str, Any]:
-            if not can_use_account(current_user):
-                return fail("unauthorised", _("Please sign in again."))
-            if extra or not isinstance(data, dict):
-                return fail("bad_request", _("Something in the request was not right"))
+            gate = _gate()
+            if not gate.enter():
+                return fail("busy", request.environ.get(BUSY_TEXT) or str(busy()))
             try:
-                return {"ok": True, **handler(current_user, data)}
-            except ServiceError as error:
-                db.session.rollback()
-                return fail(error.code, str(error))
-            except Exception:
-                db.session.rollback()
-                log.exception("socket event %s failed", name)
-                return fail("server")
+                return _handle(name, handler, data, extra)
+            finally:
+                gate.leave()
 
         socketio.on_event(name, wrapped)
         return wrapped
 
     return register
+
+
+def _handle(name: str, handler: Callable[[Any, dict], dict], data: Any, extra: tuple) -> dict:
+    """Run one event's handler for the signed-in person; every failure becomes a refusal."""
+    if not can_use_account(current_user):
+        return fail("unauthorised", _("Please sign in again."))
+    if extra or not isinstance(data, dict):
+        return fail("bad_request", _("Something in the request was not right"))
+    try:
+        return {"ok": True, **handler(current_user, data)}
+    except ServiceError as error:
+        db.session.rollback()
+        return fail(error.code, str(error))
+    except Exception:
+        db.session.rollback()
+        log.exception("socket event %s failed", name)
+        return fail("server")
 
 
 def int_field(data: dict, key: str, default: int | None = None) -> int:
@@ -421,7 +500,62 @@ class PublishCounter:
 publishing = PublishCounter()
 
 
-class CountingRedisManager(python_socketio.RedisManager):
+FOLLOWERS = "followers-of:"  # in skip_sid: every connection in the channel that follows
+
+
+def followers_of(channel: str) -> str:
+    """A ``skip_sid`` entry that leaves out every connection in a channel (a room's stream).
+
+    Expanded by each process for its own connections when the emit is delivered, so with a
+    message queue the followers on every process are left out, and the entry stays short.
+    """
+    return FOLLOWERS + channel
+
+
+class _SidSet(list):
+    """The sids to leave out, as the list python-socketio expects, looked up in a set."""
+
+    def __init__(self, sids: Iterable[str]) -> None:
+        super().__init__(sids)
+        self.lookup = frozenset(self)
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self.lookup
+
+
+class SkipFollowersMixin(python_socketio.Manager):
+    """A client manager that understands ``followers_of(channel)`` in ``skip_sid``.
+
+    An unread badge ("activity") is news only to connections that do not follow the room's
+    stream: those that do already got the message itself.
+    """
+
+    def emit(self, event: str, data: Any, namespace: str, room: Any = None,
+             skip_sid: Any = None, callback: Any = None, to: Any = None,
+             **kwargs: Any) -> Any:  # fmt: skip
+        """Deliver to this process's connections, leaving out the followers named."""
+        if isinstance(skip_sid, list) and any(_is_followers(s) for s in skip_sid):
+            skip: set[str] = set()
+            for entry in skip_sid:
+                if _is_followers(entry):
+                    channel = entry[len(FOLLOWERS) :]
+                    skip.update(sid for sid, _eio in self.get_participants(namespace, channel))
+                else:
+                    skip.add(entry)
+            skip_sid = _SidSet(skip)
+        return super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
+                            callback=callback, to=to, **kwargs)  # fmt: skip
+
+
+def _is_followers(entry: Any) -> bool:
+    return isinstance(entry, str) and entry.startswith(FOLLOWERS)
+
+
+class LocalManager(SkipFollowersMixin):
+    """The in-process client manager (one process, no message queue)."""
+
+
+class CountingRedisManager(python_socketio.RedisManager, SkipFollowersMixin):
     """The Redis message queue, counting what it fails to publish instead of only dropping it.
 
     python-socketio tries twice, logs through its own (silenced) logger and gives up
@@ -463,7 +597,7 @@ def _client_manager(url: str | None) -> dict[str, Any]:
     if not url:
         # Explicit, so an app built after a scaled one in the same process is not left
         # with the earlier one's queue (Flask-SocketIO keeps its options between calls).
-        return {"client_manager": python_socketio.Manager(), "message_queue": None}
+        return {"client_manager": LocalManager(), "message_queue": None}
     if url.startswith(("redis://", "rediss://")):
         # A dead Redis host must not hold a send for the system's connect timeout.
         options = {"socket_connect_timeout": 2}
@@ -479,6 +613,7 @@ def health() -> dict[str, Any]:
     return {
         "sockets": len(_state().sids),
         **gate.stats(),
+        **current_app.extensions["caravana.event_gate"].stats(),
         "message_queue": publishing.health() if queue else {"state": "none"},
     }
 
@@ -491,6 +626,11 @@ def init_app(app: Flask) -> None:
     _allowed_origins.clear()
     _allowed_origins.update(app.config["SOCKETIO_ALLOWED_ORIGINS"])
     app.extensions["caravana.live"] = LiveState()
+    app.extensions["caravana.event_gate"] = EventGate(
+        app.config["SOCKET_EVENTS_AT_ONCE"],
+        app.config["SOCKET_EVENTS_QUEUED"],
+        app.config["SOCKET_EVENT_WAIT"],
+    )
     socketio.init_app(
         app,
         async_mode="threading",

@@ -230,7 +230,11 @@ def client_process(pipe, url: str, cookies: list, room_id: int, sends: bool, arg
             work = [(url, cookie, recorder, not args.thread_per_event) for cookie in cookies]
             clients = list(pool.map(lambda task: connect(*task), work))
         for client in clients:
-            answer = client.call("join", {"room_id": room_id}, timeout=30)
+            for _attempt in range(10):  # an overloaded server answers "busy": ask again
+                answer = client.call("join", {"room_id": room_id}, timeout=30)
+                if not answer or answer.get("error") != "busy":
+                    break
+                time.sleep(1)
             if not answer or not answer.get("ok"):
                 raise RuntimeError(f"join refused: {answer}")
         pipe.send("ready")
@@ -318,6 +322,7 @@ def run_load(server: Server, cookies: list, room_id: int, args) -> dict:
         "send rate (msg/s)": (total - 1) / max(1e-9, parts[0]["sent_all"] - start),
         "acks ok / errors": f"{len(acks)} / {sum(errors.values())}",
         "ack error codes": " ".join(f"{code}:{k}" for code, k in errors.items()) or "-",
+        "never answered": total - len(acks) - sum(errors.values()),
         "ack p50 (ms)": pct(acks, 50),
         "ack p95 (ms)": pct(acks, 95),
         "latency p50 (ms)": pct(complete, 50),
@@ -366,7 +371,7 @@ def bare(args, tmp: Path) -> dict:
 
 
 def show(results: dict[str, dict], args) -> bool:
-    """Print the table, the ratios and the verdict; return whether the target is met."""
+    """Print the table, the ratios and the verdicts; return whether the targets are met."""
     names = list(results)
     print(f"\n{'':26}" + "".join(f"{name:>12}" for name in names) + ("   ratio" * (len(names) > 1)))
     for key in results[names[0]]:
@@ -378,13 +383,25 @@ def show(results: dict[str, dict], args) -> bool:
         return True
     mine, ceiling = results["Caravana"], results["bare"]
     p95, share = mine["latency p95 (ms)"], mine["deliveries/s"] / ceiling["deliveries/s"]
-    other = "" if (args.clients, args.rate) == (100, 20) else " (this run used other N, M)"
-    print(f"\nTarget of issue 3, a room of 100 at 20 msg/s{other}:")
+    print(f"\nCaravana / bare, deliveries/s: {100 * share:.1f} %")
+    load = f"{args.clients:g} clients at {args.rate:g} msg/s"
+    other = "" if (args.clients, args.rate) == (100, 20) else f" (this run: {load})"
+    print(f"Target of issue 3, a room of 100 at 20 msg/s{other}:")
     checks = [("p95 latency <= 100 ms", p95, "ms", p95 <= 100),
               ("throughput >= 60% of bare", 100 * share, "%", share >= 0.6)]  # fmt: skip
     for label, value, unit, ok in checks:
         print(f"  {label:28}{value:9.1f} {unit:3} {'PASS' if ok else 'FAIL'}")
-    return all(check[-1] for check in checks)
+    # Issue 8, item 16: at saturation (a room of 100 at 60 msg/s) the throughput ratio, and
+    # every send answered within the run, stored or refused with a code (e.g. "busy").
+    unanswered = mine["never answered"]
+    saturated = "" if (args.clients, args.rate) == (100, 60) else f" (this run: {load})"
+    answered = unanswered == 0 and ceiling["never answered"] == 0
+    met = share >= 0.6 and answered
+    print(f"Target of issue 8 item 16, saturation, a room of 100 at 60 msg/s{saturated}:")
+    print(f"  >= 60 % of bare at saturation, every message acknowledged or refused: "
+          f"{100 * share:.1f} %, {unanswered} never answered  "
+          f"{'PASS' if met else 'FAIL'}")  # fmt: skip
+    return all(check[-1] for check in checks) and met
 
 
 def main() -> int:

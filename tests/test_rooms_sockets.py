@@ -12,7 +12,17 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from app.extensions import db
-from app.models import AuditEntry, Membership, Message, MessageReport, Role, Room, RoomScope, User
+from app.models import (
+    AuditEntry,
+    Membership,
+    Mention,
+    Message,
+    MessageReport,
+    Role,
+    Room,
+    RoomScope,
+    User,
+)
 from app.rooms import events
 from tests import factories
 from tests.conftest import sign_in, socket_client
@@ -531,3 +541,114 @@ def test_sending_renders_the_markdown_once(app, world, monkeypatch):
     assert calls == ["**una** vez"]
     edited = ana.emit("edit", {"message_id": ack["message"]["id"], "body": "*otra*"}, callback=True)
     assert edited["message"]["html"] == "<p><em>otra</em></p>"
+
+
+# --- at saturation: one frame per follower, answers even when overloaded ---------------------
+
+
+def test_followers_get_the_message_and_the_rooms_list_gets_the_badge(app, world):
+    """A connection following the room gets each message once and no "activity" frame; the
+    same person's rooms list (a connection not in the stream) still gets the badge; after
+    leaving the room, the page gets badges again."""
+    room = make_room(world)
+    ana_room, ana_list = joined(app, world.member, room), live(app, world.member)
+    rosa = joined(app, world.coordinator, room)
+    heard(ana_list)
+    ack = send(rosa, room, "Salimos a las seis")
+    assert [m["seq"] for m in heard(ana_room, "message")] == [ack["message"]["seq"]]
+    assert heard(ana_room, "activity") == []
+    assert heard(ana_list, "activity") == [
+        {"room_id": room.id, "seq": ack["message"]["seq"], "author_id": world.coordinator.id}
+    ]
+    assert heard(ana_list, "message") == []
+    assert heard(rosa, "activity") == []  # the author follows the room too
+    assert ana_room.emit("leave", {"room_id": room.id}, callback=True)["ok"]
+    send(rosa, room, "Y volvemos a las diez")
+    assert [a["seq"] for a in heard(ana_room, "activity")] == [2]
+    assert heard(ana_room, "message") == []
+
+
+def test_the_answer_is_what_the_room_was_told(app, world):
+    """The sender's acknowledgement carries the very payload pushed to the room."""
+    room = make_room(world)
+    ana, rosa = joined(app, world.member, room), joined(app, world.coordinator, room)
+    ack = send(ana, room, "Hola @Rosa, **gracias**")
+    assert ack["created"] and heard(rosa, "message") == [ack["message"]]
+    assert ack["message"]["author"] == "Ana Member"
+    assert ack["message"]["html"] == "<p>Hola @Rosa, <strong>gracias</strong></p>"
+    named = select(Mention.user_id).where(Mention.message_id == ack["message"]["id"])
+    assert list(db.session.scalars(named)) == [world.coordinator.id]
+
+
+def test_overloaded_server_answers_busy_at_once_and_the_resend_is_stored_once(app, world):
+    """With every turn taken and no room to wait, an event is answered "busy" with a text
+    (before it costs a query); the browser sends it again later, stored once."""
+    from app.realtime import EventGate
+
+    room = make_room(world)
+    ana = joined(app, world.member, room)
+    full = EventGate(at_once=1, queue=0, wait=0)
+    app.extensions["caravana.event_gate"], kept = full, app.extensions["caravana.event_gate"]
+    try:
+        assert full.enter()  # another event holds the only turn
+        same = cid()
+        answer = send(ana, room, "¿Hay lugar?", same)
+        assert answer["ok"] is False and answer["error"] == "busy" and answer["message"]
+        assert ana.emit("join", {"room_id": room.id}, callback=True)["error"] == "busy"
+        assert stored(room) == [] and full.stats() == {"events_waiting": 0, "events_busy": 2}
+        full.leave()
+        again = send(ana, room, "¿Hay lugar?", same)
+        assert again["ok"] and again["created"] and again["message"]["seq"] == 1
+        assert send(ana, room, "¿Hay lugar?", same)["created"] is False
+    finally:
+        app.extensions["caravana.event_gate"] = kept
+    assert [m.seq for m in stored(room)] == [1]
+
+
+def test_event_waits_in_the_queue_for_a_turn():
+    """A full gate queues an event until a turn is free; beyond the queue, refusal."""
+    import threading
+
+    from app.realtime import EventGate
+
+    gate = EventGate(at_once=1, queue=1, wait=30)
+    assert gate.enter()
+    waited = []
+    waiter = threading.Thread(target=lambda: waited.append(gate.enter()))
+    waiter.start()
+    while gate.stats()["events_waiting"] == 0:
+        waiter.join(0.01)
+    assert gate.enter() is False  # the queue holds one: a third is refused at once
+    gate.leave()
+    waiter.join()
+    assert waited == [True] and gate.stats() == {"events_waiting": 0, "events_busy": 1}
+
+
+def test_writer_that_cannot_get_its_turn_is_told_busy_and_nothing_is_numbered(app, world):
+    """When this process's writers are queued beyond the wait, the sender is told "busy";
+    no number is taken, so the next message gets the next one (no gap)."""
+    from app.rooms import services as room_services
+
+    room = make_room(world)
+    ana = joined(app, world.member, room)
+    app.config["SOCKET_EVENT_WAIT"] = 0
+    assert room_services._write_lock.acquire()  # another message is being written
+    try:
+        answer = send(ana, room, "Esperando turno")
+    finally:
+        room_services._write_lock.release()
+    assert answer["error"] == "busy"
+    assert send(ana, room, "Ahora sí")["message"]["seq"] == 1
+    assert [m.seq for m in stored(room)] == [1]
+
+
+def test_resend_at_the_rate_limit_gets_the_stored_message(app, world):
+    """A resend (its answer was lost) is confirmed even when the sender is at the limit."""
+    room = make_room(world)
+    sock = live(app, world.member)
+    ids = [cid() for _ in range(30)]
+    assert all(send(sock, room, f"Message {n}", ids[n])["ok"] for n in range(30))
+    again = send(sock, room, "Message 29", ids[29])
+    assert again["ok"] and again["created"] is False and again["message"]["seq"] == 30
+    assert send(sock, room, "One too many")["error"] == "rate_limited"
+    assert len(stored(room)) == 30

@@ -10,13 +10,24 @@ holding a token (``holders``). Resources state their audience in these tokens (a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import ColumnElement, Select, event, literal, select, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    event,
+    literal,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -222,11 +233,15 @@ def principals(user: Any) -> Principals:
     return found
 
 
-def principals_of_ids(user_ids: Iterable[int]) -> dict[int, Principals]:
-    """The tokens of several people at once (one query), by user id."""
-    ids = list(dict.fromkeys(user_ids))
-    if not ids:
-        return {}
+@functools.cache
+def _tokens_query() -> CompoundSelect:
+    """Every (person, key, kind) of the people in the bound list ``ids``, as one statement.
+
+    Built once per process: every socket event asks it, and building it and computing
+    SQLAlchemy's cache key of its eight parts cost more than running it (a prepared
+    statement's key is computed once).
+    """
+    ids = bindparam("ids", expanding=True)
     parts = []
     for index, kind in enumerate(KINDS):
         for source in kind.sources:
@@ -235,8 +250,16 @@ def principals_of_ids(user_ids: Iterable[int]) -> dict[int, Principals]:
                 .with_only_columns(source.user, source.key, literal(index))
                 .where(source.user.in_(ids))
             )
+    return union_all(*parts)
+
+
+def principals_of_ids(user_ids: Iterable[int]) -> dict[int, Principals]:
+    """The tokens of several people at once (one query), by user id."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return {}
     found: dict[int, set[str]] = {user_id: set() for user_id in ids}
-    for user_id, key, index in db.session.execute(union_all(*parts)):
+    for user_id, key, index in db.session.execute(_tokens_query(), {"ids": ids}):
         found[user_id].add(KINDS[index].token(key))
     return {user_id: Principals.of(tokens) for user_id, tokens in found.items() if tokens}
 

@@ -129,14 +129,15 @@ def on_leave(user: User, data: dict) -> dict:
 def on_send(user: User, data: dict) -> dict:
     """Post a message; the acknowledgement carries the stored message (once per client id)."""
     room = _room(user, data)
-    # A resend of a message already stored is answered with it, even if the sender has
-    # been muted since: the first answer was lost, not the message.
-    if stored := queries.sent_message(room, user, data.get("client_id")):
-        return {"message": services.serialise(stored), "created": False}
     if not can_post(user, room):
+        # A resend of a message already stored is answered with it, even if the sender has
+        # been muted since: the first answer was lost, not the message.
+        if resend := services.resent(user, room, data.get("client_id")):
+            return {"message": resend.payload, "created": False}
         raise _forbidden()
-    message, created = services.post_message(user, room, data.get("body"), data.get("client_id"))
-    return {"message": services.serialise(message), "created": created}
+    # The answer is the payload the room was told, built before the commit: nothing reloaded.
+    posted = services.post(user, room, data.get("body"), data.get("client_id"))
+    return {"message": posted.payload, "created": posted.created}
 
 
 @realtime.socket_event("sync")

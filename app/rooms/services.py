@@ -7,10 +7,14 @@ after the commit (``on_commit``), so nobody is told of a message that is not sto
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from limits import RateLimitItem, parse
+from limits import parse
 from sqlalchemy import Executable, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -37,7 +41,7 @@ from app.models import (
     utcnow,
 )
 from app.permissions import ROOM, ROOM_MODERATORS, channels
-from app.realtime import NAMESPACE, sync_after_commit
+from app.realtime import NAMESPACE, busy, event_wait, followers_of, sync_after_commit
 from app.rooms import queries
 
 MAX_BODY_BYTES = 16 * 1024
@@ -51,16 +55,20 @@ def _set_body(message: Message, text: str) -> None:
     message.body_html = str(render_markdown(text)) if text else ""
 
 
-def serialise(message: Message) -> dict[str, Any]:
-    """The JSON form of a message sent to browsers (its stored, sanitised HTML)."""
+def serialise(message: Message, author: User | None = None) -> dict[str, Any]:
+    """The JSON form of a message sent to browsers (its stored, sanitised HTML).
+
+    ``author``, when given, is the message's author already in hand (no loading).
+    """
     deleted = message.is_deleted
+    author = author if author is not None else message.author
     return {
         "id": message.id,
         "room_id": message.room_id,
         "seq": message.seq,
         "client_id": message.client_id,
         "author_id": message.author_id,
-        "author": message.author.display_name if message.author else "",
+        "author": author.display_name if author else "",
         "body": "" if deleted else message.body,
         "html": "" if deleted else message.body_html,
         "created_at": message.created_at.isoformat(),
@@ -86,10 +94,41 @@ def _clean_body(body: Any) -> str:
     return body.strip()
 
 
-def _check_rate(user: User, limit: RateLimitItem = POST_LIMIT, scope: str = "post") -> None:
-    # Counted in Redis when scaled; in this process's memory while Redis is down.
-    if not ratelimit.hit(limit, scope, str(user.id)):
-        raise ServiceError("rate_limited", _("You are sending very fast. Please wait a minute."))
+_write_lock = threading.Lock()  # this process's writers of messages take turns (SQLite)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """A unit of work (``atomic``) that waits for this process's turn to write, on SQLite.
+
+    SQLite lets one transaction write at a time, and a writer that finds the lock taken
+    sleeps in SQLite's busy handler in steps of up to 100 ms, so under load the lock stays
+    idle between writers while they sleep. Queued here, the next writer starts the moment
+    the last one has committed: the turn is handed over before the after-commit work (the
+    emits to the room) runs. A writer that waits too long is answered "busy". Inside an
+    outer unit of work (which may already hold the database's lock, so waiting here could
+    stall it), or on PostgreSQL (row locks), it is a plain ``atomic()``.
+    """
+    if in_atomic() or db.session.get_bind().dialect.name != "sqlite":
+        with atomic():
+            yield
+        return
+    if not _write_lock.acquire(timeout=event_wait()):
+        raise busy()
+    held = True
+
+    def hand_over() -> None:
+        nonlocal held
+        if held:
+            held = False
+            _write_lock.release()
+
+    try:
+        with atomic():
+            on_commit(hand_over)  # the first thing done once committed
+            yield
+    finally:
+        hand_over()  # rolled back, or failed before the commit
 
 
 def _next_seq(room: Room) -> int:
@@ -102,41 +141,91 @@ def _next_seq(room: Room) -> int:
     ).scalar_one()
 
 
+@dataclass(frozen=True)
+class Posted:
+    """A message sent: the stored row, whether this call stored it, and its JSON form.
+
+    ``payload`` is what the room was told (or, for a resend, the stored message), built
+    before the commit, so that answering the sender loads nothing again.
+    """
+
+    message: Message
+    created: bool
+    payload: dict[str, Any]
+
+
 def post_message(author: User, room: Room, body: Any, client_id: Any) -> tuple[Message, bool]:
     """Store a message once per client id and announce it; return it and whether it is new.
 
     A retry with the same client id (a resend after a lost acknowledgement) returns the
     stored message instead of creating a second one.
     """
+    posted = post(author, room, body, client_id)
+    return posted.message, posted.created
+
+
+def post(author: User, room: Room, body: Any, client_id: Any) -> Posted:
+    """Store a message once per client id and announce it after the commit (``post_message``).
+
+    The common case, a new client id, asks the database nothing before writing: the unique
+    ``(room, author, client_id)`` turns a resend into an IntegrityError, answered with the
+    stored message. The write transaction holds SQLite's lock for two statements (number,
+    row) and the mentions; Markdown and the mentions' lookup happen before it.
+    """
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise ServiceError("bad_client_id", _("Something in the request was not right"))
-    if existing := queries.sent_message(room, author, client_id):
-        return existing, False
     text = _clean_body(body)
-    _check_rate(author)
-    message = Message(room_id=room.id, author_id=author.id, client_id=client_id)
+    # Counted in Redis when scaled; in this process's memory while Redis is down.
+    if not ratelimit.hit(POST_LIMIT, "post", str(author.id)):
+        if resend := _resent(author, room, client_id):  # answered even at the limit
+            return resend
+        raise ServiceError("rate_limited", _("You are sending very fast. Please wait a minute."))
+    message = Message(
+        room_id=room.id, author_id=author.id, client_id=client_id, created_at=utcnow()
+    )
     _set_body(message, text)  # rendered before taking a number: the write lock waits for nothing
+    named = _mentioned(room, message)
+    stream, audience = channels.stream(room), channels.audience(ROOM, room)
     try:
-        with atomic():
+        with writing():
             message.seq = _next_seq(room)
             db.session.add(message)
             db.session.flush()
-            _record_mentions(room, message)
-            on_commit(lambda: _announce_new(room, message, author))
+            db.session.add_all(Mention(message_id=message.id, user_id=uid) for uid in named)
+            payload = serialise(message, author)
+            on_commit(lambda: _announce_new(stream, audience, payload))
     except IntegrityError:
-        # The same client id arrived twice at once: the other request stored it.
-        if in_atomic() or (existing := queries.sent_message(room, author, client_id)) is None:
+        # Sent before (its answer was lost), or the same client id twice at once.
+        if in_atomic() or (existing := _resent(author, room, client_id)) is None:
             raise
-        return existing, False
-    return message, True
+        return existing
+    return Posted(message, True, payload)
 
 
-def _announce_new(room: Room, message: Message, author: User) -> None:
-    socketio.emit("message", serialise(message), to=channels.stream(room))
+def _resent(author: User, room: Room, client_id: str) -> Posted | None:
+    """The message this author already sent with this client id, as a send's answer."""
+    if (stored := queries.sent_message(room, author, client_id)) is None:
+        return None
+    return Posted(stored, False, serialise(stored))
+
+
+def resent(author: User, room: Room, client_id: Any) -> Posted | None:
+    """A resend of a stored message, answered even when the sender may no longer post."""
+    return _resent(author, room, client_id) if isinstance(client_id, str) else None
+
+
+def _announce_new(stream: str, audience: list[str], payload: dict[str, Any]) -> None:
+    """Tell the room's followers the message, and everyone else who can see the room its number.
+
+    The followers of the stream already have the message: the unread badge ("activity") is
+    for the others (the rooms list), so each connection gets one frame per message.
+    """
+    socketio.emit("message", payload, to=stream)
     socketio.emit(
         "activity",
-        {"room_id": room.id, "seq": message.seq, "author_id": author.id},
-        to=channels.audience(ROOM, room),
+        {"room_id": payload["room_id"], "seq": payload["seq"], "author_id": payload["author_id"]},
+        to=audience,
+        skip_sid=[followers_of(stream)],
     )
 
 
@@ -144,8 +233,8 @@ def _announce_new(room: Room, message: Message, author: User) -> None:
 MENTION = re.compile(r"@\*\*([^*\n]{1,80})\*\*|@(\w[\w.-]{0,38}\w)", re.UNICODE)
 
 
-def _record_mentions(room: Room, message: Message) -> None:
-    """Link the people named as @**Full Name** or @Firstname who can see the room."""
+def _mentioned(room: Room, message: Message) -> set[int]:
+    """The people named as @**Full Name** or @Firstname who can see the room (not the author)."""
     full, first = set(), set()
     for match in MENTION.finditer(message.body):
         if match.group(1):
@@ -153,7 +242,7 @@ def _record_mentions(room: Room, message: Message) -> None:
         else:
             first.add(match.group(2).lower())
     if not full and not first:
-        return
+        return set()
     candidates = db.session.execute(
         select(User.id, User.display_name).where(User.id.in_(ROOM.holders(room)))
     ).all()
@@ -165,6 +254,12 @@ def _record_mentions(room: Room, message: Message) -> None:
         if len(by_first.get(word, [])) == 1:  # only an unambiguous first name counts
             named.update(by_first[word])
     named.discard(message.author_id)
+    return named
+
+
+def _record_mentions(room: Room, message: Message) -> None:
+    """Link the people named in the message who can see the room."""
+    named = _mentioned(room, message)
     db.session.add_all(Mention(message_id=message.id, user_id=user_id) for user_id in named)
 
 

@@ -138,6 +138,10 @@
     if (text && !text.value) text.value = entry.body; // to fix or send again
   };
 
+  // An overloaded server answers "busy" at once rather than late: ask again in 2-5 s (spread,
+  // so that a roomful of pages does not come back all at the same instant).
+  const later = () => 2000 + Math.random() * 3000;
+
   const socket = window.io({ transports: ["websocket", "polling"], tryAllTransports: true });
   // An emit with its answer, or null when none comes (offline, disconnected, 10 s).
   const call = (event, data) => new Promise((resolve) => {
@@ -170,6 +174,7 @@
       for (;;) {
         const gap = await call("sync", { after_seq: hi });
         if (gap && gap.error === "not_found") close(L.closed); // access lost, never told
+        if (gap && gap.error === "busy") setTimeout(catchUp, later());
         if (!gap || !gap.ok) break;
         merge(gap.messages);
         if (gap.complete || !gap.messages.length) break;
@@ -186,6 +191,7 @@
     if (!res) { if (socket.connected) socket.disconnect().connect(); return; } // start over
     if (!res.ok) {
       if (res.error === "rate_limited") joinTimer = setTimeout(() => socket.connected && start(), 15000);
+      if (res.error === "busy") joinTimer = setTimeout(() => socket.connected && start(), later());
       return res.error === "muted" ? close(L.muted) : status(res.message);
     }
     merge(res.messages);
@@ -218,7 +224,7 @@
         const res = await call("send", { client_id: entry.client_id, body: entry.body });
         if (res && res.ok) { drop(entry.client_id); put(res.message); retryIn = 2000; continue; }
         if (res && FINAL.includes(res.error)) { fail(entry, res.message); continue; }
-        retry = setTimeout(flush, retryIn); // no answer, or a passing server error: stays pending
+        retry = setTimeout(flush, retryIn); // no answer, "busy" or a passing error: stays pending
         retryIn = Math.min(30000, retryIn * 2);
         break;
       }

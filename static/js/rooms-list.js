@@ -33,6 +33,8 @@
     askedAt = Date.now();
     socket.timeout(10000).emit("unread", {}, function (err, res) {
       asking = false;
+      // An overloaded server answers "busy": ask again in 2-5 s (spread over the pages).
+      if (res && res.error === "busy") setTimeout(refresh, 2000 + Math.random() * 3000);
       if (err || !res || !res.ok) return;
       Object.keys(res.rooms).forEach(function (roomId) {
         var room = res.rooms[roomId], found = badge(+roomId);
