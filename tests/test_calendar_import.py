@@ -229,6 +229,21 @@ BAD_FILES = {
         _wrap(OK_EVENT, _vevent("g@x", "DTSTART:20260418T170000Z", "RRULE:FREQ=SOMETIMES")),
         "cannot be read",
     ),
+    # Issue 8: an imported FREQ=SECONDLY rule without end made one page view take 119 s.
+    "every second": (
+        _wrap(OK_EVENT, _vevent("h@x", "DTSTART:20260418T170000Z", "RRULE:FREQ=SECONDLY")),
+        "more often than once a day (FREQ=SECONDLY)",
+    ),
+    "every hour": (
+        _wrap(OK_EVENT, _vevent("i@x", "DTSTART:20260418T170000Z", "RRULE:FREQ=HOURLY;COUNT=5")),
+        "more often than once a day (FREQ=HOURLY)",
+    ),
+    "huge interval": (
+        _wrap(
+            OK_EVENT, _vevent("j@x", "DTSTART:20260418T170000Z", "RRULE:FREQ=DAILY;INTERVAL=5000")
+        ),
+        "repeat interval must be from 1 to 1000",
+    ),
 }
 
 

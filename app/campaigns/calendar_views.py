@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.campaigns import bp, queries
-from app.campaigns.recurrence import Occurrence
+from app.campaigns.recurrence import Occurrence, Occurrences
 from app.campaigns.timefmt import by_day, fmt, locale, reader_zone, weekday_name
 from app.formtools import ConfirmForm
 from app.orgs.queries import get_org_or_404
@@ -74,7 +74,7 @@ def month_grid(month: date, found: list[Occurrence]) -> dict:
 def render_calendar(
     title: str,
     endpoint: str,
-    fetch: Callable[[datetime, datetime], list[Occurrence]],
+    fetch: Callable[[datetime, datetime], Occurrences],
     feed_url: str = "",
     **context,
 ):
@@ -99,6 +99,8 @@ def render_calendar(
         month_url=url_for(endpoint, view="month", month=month.strftime("%Y-%m"), **args),
         days=by_day(found),
         grid=month_grid(month, found) if view == "month" else None,
+        listed=len(found),
+        more=not found.complete,
         feed_url=feed_url,
         confirm=ConfirmForm(),
         **context,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from app.campaigns import bp, queries, services
 from app.campaigns.forms import CampaignForm, InviteForm
-from app.campaigns.timefmt import by_day
+from app.campaigns.timefmt import by_day, reader_zone
 from app.errors import ServiceError
 from app.formtools import ConfirmForm, choices
 from app.i18n import country_name
@@ -92,17 +92,42 @@ def _by_country(found) -> list | None:
     )
 
 
+# The campaign page lists this many dates at most; the campaign's calendar has all of them.
+CAMPAIGN_PAGE_DATES = 50
+
+
+def _listed_from(campaign: Campaign) -> datetime:
+    """Where the campaign page's dates start: today, or the campaign's start.
+
+    A short campaign (a day of action) and one that is over are listed from their start.
+    """
+    start, end = queries.campaign_window(campaign)
+    today = datetime.combine(datetime.now(reader_zone()).date(), time(0), reader_zone())
+    if (campaign.ends_on - campaign.starts_on).days <= 2 or today >= end:
+        return start
+    return max(start, today.astimezone(UTC))
+
+
 @bp.get("/campaigns/<slug>")
 def campaign(slug: str):
-    """A campaign: its goal, who takes part, its events and its rooms."""
+    """A campaign: its goal, who takes part, its next dates and its rooms."""
     campaign = queries.get_campaign_or_404(slug, current_user)
-    found = queries.events_in(*queries.campaign_window(campaign), current_user, campaign=campaign)
+    start, end = queries.campaign_window(campaign)
+    since = _listed_from(campaign)
+    found = queries.events_in(
+        since, end, current_user, limit=CAMPAIGN_PAGE_DATES, campaign=campaign
+    )
     short = (campaign.ends_on - campaign.starts_on).days <= 2
     return render_template(
         "campaigns/show.html",
         campaign=campaign,
         days=by_day(found),
         grouped=_by_country(found) if short else None,
+        listed=len(found),
+        more=not found.complete,
+        earlier=since > start,
+        calendar_month=since.astimezone(reader_zone()).strftime("%Y-%m"),
+        first_month=campaign.starts_on.strftime("%Y-%m"),
         invite_form=_invite_form(campaign) if can_edit_campaign(current_user, campaign) else None,
         confirm=ConfirmForm(),
         new_event_orgs=queries.new_event_orgs(current_user, campaign),

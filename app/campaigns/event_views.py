@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 
 from app.campaigns import bp, queries, services
 from app.campaigns.forms import EventForm, OccurrenceForm, RsvpForm
+from app.campaigns.recurrence import repeats
 from app.errors import ServiceError
 from app.formtools import ConfirmForm, choices
 from app.i18n import is_valid_timezone
@@ -99,6 +100,7 @@ def event(event_id: int):
         event=event,
         shown=shown,
         upcoming=upcoming,
+        repeats=repeats(event),
         counts=counts,
         names=names,
         mine=queries.my_rsvp(current_user, event),

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Timezone, vRecur
 from icalendar import Event as VEvent
 
+from app.campaigns.recurrence import repeats
 from app.markup import plain_text
 from app.models import Event, EventOverride
 
@@ -95,7 +96,9 @@ def event_components(event: Event, url: str | None = None) -> list[VEvent]:
     """The VEVENTs of one event: the series, then each changed occurrence."""
     series = _base(event, url)
     _times(series, event, event.starts_at, event.ends_at)
-    if event.rrule:
+    # A stored rule the site does not expand (more often than daily) is sent as its first
+    # date, as pages show it: a calendar program must not expand it either.
+    if repeats(event):
         rule = vRecur.from_ical(event.rrule)
         if event.all_day and "UNTIL" in rule:
             # RFC 5545: UNTIL takes DTSTART's value type, a DATE for all-day events.

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.campaigns import services
+from app.campaigns.recurrence import FREQUENCIES, MAX_INTERVAL, parse_rule, supported_rule
 from app.campaigns.services import EventDraft
 from app.db import atomic
 from app.errors import ServiceError
@@ -185,6 +186,19 @@ def _rrule(reader: _Reader, component: Any, zone: str, start: datetime, all_day:
         rrulestr(text, dtstart=start.replace(tzinfo=ZoneInfo(zone)), cache=False)
     except (ValueError, TypeError):
         reader.fail(_("its repeat rule cannot be read."))
+    # Only what the site offers: finer rules (hourly, every minute...) would give thousands
+    # of dates a day, and pages show a stored one as its first date only.
+    parts = parse_rule(text)
+    if parts.get("FREQ", "").upper() not in FREQUENCIES:
+        reader.fail(
+            _(
+                "it repeats more often than once a day (%(rule)s): only daily, weekly, monthly "
+                "and yearly repeats can be imported.",
+                rule="FREQ=" + parts.get("FREQ", ""),
+            )
+        )
+    if not supported_rule(text):
+        reader.fail(_("its repeat interval must be from 1 to %(max)d.", max=MAX_INTERVAL))
     return text
 
 

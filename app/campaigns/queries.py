@@ -10,10 +10,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Select, String, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import selectinload
 
-from app.campaigns.recurrence import Occurrence, occurrences
+from app.campaigns.recurrence import (
+    Allowance,
+    Occurrence,
+    Occurrences,
+    expand,
+    occurrences,
+    repeats,
+)
 from app.extensions import db
 from app.models import (
     CalendarToken,
@@ -185,15 +192,71 @@ def _events(viewer: Any, **scope: Any) -> Select:
     return _with_event_parents(select(Event)).where(*_event_filter(viewer, **scope))
 
 
-def events_in(window_start: datetime, window_end: datetime, viewer: Any, **scope: Any):
-    """Occurrences the viewer may see in a window (scope as for visible_events)."""
-    query = _events(viewer, **scope).where(
-        Event.starts_at < window_end, or_(Event.rrule != "", Event.ends_at > window_start)
+# A page lists at most this many dates, and expands at most this many repeating events: what
+# is stored cannot make a page slow (it says when dates are left out).
+PAGE_DATES = 500
+PAGE_SERIES = 500
+
+
+def events_in(
+    window_start: datetime,
+    window_end: datetime,
+    viewer: Any,
+    limit: int = PAGE_DATES,
+    **scope: Any,
+) -> Occurrences:
+    """The first `limit` occurrences the viewer may see in a window, by start.
+
+    Scope as for visible_events. ``complete`` is False when more exist (or a bound left some
+    out). Only what can fall in the window is loaded: events that do not repeat up to the
+    (limit+1)th of them, and the series that start before it and have not ended
+    (``last_ends_at``, NULL while a series has no end).
+    """
+    conditions = _event_filter(viewer, **scope)
+    singles = and_(Event.rrule == "", Event.ends_at > window_start, Event.starts_at < window_end)
+    # Past the (limit+1)th single event, nothing can be among the first `limit` dates.
+    cutoff = db.session.execute(
+        select(Event.starts_at, Event.id)
+        .where(*conditions, singles)
+        .order_by(Event.starts_at, Event.id)
+        .offset(limit)
+        .limit(1)
+    ).first()
+    until, series_until = window_end, window_end
+    if cutoff is not None:
+        until = cutoff.starts_at
+        series_until = min(window_end, until + timedelta(seconds=1))
+        singles = and_(
+            singles,
+            or_(Event.starts_at < until, and_(Event.starts_at == until, Event.id <= cutoff.id)),
+        )
+    series = and_(
+        Event.rrule != "",
+        Event.starts_at < series_until,
+        or_(Event.last_ends_at.is_(None), Event.last_ends_at > window_start),
     )
-    found: list[Occurrence] = []
-    for event in db.session.scalars(query):
-        found.extend(occurrences(event, window_start, window_end))
-    return sorted(found, key=lambda o: o.starts_at)
+    rows = limit + 1 + PAGE_SERIES  # the singles come first, then the series by start
+    events = list(
+        db.session.scalars(
+            _with_event_parents(select(Event))
+            .where(*conditions, or_(singles, series))
+            .order_by(Event.rrule != "", Event.starts_at, Event.id)
+            .limit(rows)
+        )
+    )
+    found = Occurrences()
+    complete, allowance = len(events) < rows, Allowance()
+    for event in events:
+        end = series_until if event.rrule else window_end
+        dates = expand(event, window_start, end, allowance=allowance)
+        complete &= dates.complete
+        found.extend(dates)
+    found.sort(key=lambda o: o.starts_at)
+    if len(found) > limit:
+        del found[limit:]
+        complete = False
+    found.complete = complete
+    return found
 
 
 def visible_events(viewer: Any, **scope: Any) -> list[Event]:
@@ -266,8 +329,12 @@ def open_to_everyone(event: Event) -> bool:
 
 def upcoming(event: Event, count: int = 8) -> list[Occurrence]:
     """The next dates of a series, within a year."""
+    if not repeats(event):
+        return []
     now = datetime.now(UTC)
-    return occurrences(event, now, now + timedelta(days=366))[:count] if event.rrule else []
+    # A changed date may move after the next `count`: take as many more as there are changes.
+    found = expand(event, now, now + timedelta(days=366), limit=count + len(event.overrides))
+    return found[:count]
 
 
 def first_occurrence(event: Event) -> Occurrence | None:

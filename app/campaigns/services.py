@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.campaigns.queries import rsvp_counts
+from app.campaigns.recurrence import event_end
 from app.db import atomic, lock_row
 from app.errors import ServiceError
 from app.extensions import db
@@ -94,6 +95,7 @@ def _apply(event: Event, draft: EventDraft) -> None:
     event.online_url = web_url(draft.online_url)
     event.capacity = draft.capacity
     event.visibility = draft.visibility
+    event.last_ends_at = event_end(event)
 
 
 def create_event(
@@ -174,6 +176,7 @@ def change_occurrence(
         override.cancelled = cancelled
         override.sequence = event.sequence + 1
         override.updated_at = utcnow()
+        event.last_ends_at = event_end(event)  # a date moved later may end the series later
         audit.record(
             actor,
             "event.occurrence",

@@ -7,23 +7,31 @@ the calendar pages.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_skeleton
-from flask import url_for
+from babel.dates import DateTimePattern, match_skeleton, parse_pattern
+from flask import has_request_context, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.campaigns.recurrence import WEEKDAYS, Occurrence, parse_rule
+from app.campaigns.recurrence import WEEKDAYS, Occurrence, parse_rule, zone_named
 from app.i18n import select_timezone
+
+_READER_ZONE = "caravana.reader_zone"  # where a request keeps its reader's zone
 
 
 def reader_zone() -> ZoneInfo:
-    """The reader's zone: their account's, else UTC."""
-    return ZoneInfo(select_timezone())
+    """The reader's zone: their account's, else UTC (worked out once per request)."""
+    if not has_request_context():
+        return zone_named(select_timezone())
+    found = request.environ.get(_READER_ZONE)
+    if found is None:
+        found = request.environ[_READER_ZONE] = zone_named(select_timezone())
+    return found
 
 
 def locale() -> Locale:
@@ -31,9 +39,23 @@ def locale() -> Locale:
     return get_locale() or Locale("en")
 
 
+@lru_cache(maxsize=512)
+def _pattern(skeleton: str, language: Locale) -> DateTimePattern:
+    """The locale's pattern for a CLDR skeleton, as babel's format_skeleton matches it."""
+    skeletons = language.datetime_skeletons
+    if skeleton not in skeletons:
+        skeleton = match_skeleton(skeleton, skeletons) or skeleton
+    return parse_pattern(skeletons[skeleton])
+
+
 def fmt(skeleton: str, instant: datetime, zone: ZoneInfo) -> str:
-    """An instant in a zone, written with a CLDR skeleton in the reader's language."""
-    return format_skeleton(skeleton, instant, tzinfo=zone, locale=locale())
+    """An instant in a zone, written with a CLDR skeleton in the reader's language.
+
+    What babel's format_skeleton writes; the pattern is matched once per skeleton and locale
+    (matching costs more than writing).
+    """
+    language = locale()
+    return _pattern(skeleton, language).apply(instant.astimezone(zone), language)
 
 
 def zone_label(zone: ZoneInfo | str) -> str:
@@ -109,7 +131,7 @@ def describe_rule(rrule: str, zone: str) -> str:
         text += " · " + _("%(n)s times", n=rule["COUNT"])
     elif "UNTIL" in rule:
         until = datetime.strptime(rule["UNTIL"][:8], "%Y%m%d").replace(tzinfo=UTC)
-        text += " · " + _("until %(date)s", date=fmt("yMMMd", until, ZoneInfo(zone)))
+        text += " · " + _("until %(date)s", date=fmt("yMMMd", until, zone_named(zone)))
     return text
 
 

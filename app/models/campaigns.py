@@ -122,6 +122,9 @@ class Event(TimestampMixin, Base):
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime]
     rrule: Mapped[str] = mapped_column(String(500), default="")
+    # UTC end of the last date, changed dates included (recurrence.series_end); NULL while a
+    # series has no end. Calendars load only the series that have not ended before them.
+    last_ends_at: Mapped[datetime | None] = mapped_column(index=True)
     # Original starts (UTC ISO 8601) of occurrences left out of the series.
     exdates: Mapped[list[Any]] = mapped_column(JSON, default=list)
     location: Mapped[str] = mapped_column(String(300), default="")
