@@ -60,6 +60,15 @@ clean:
 
 ## Pages under a crowd (not a test): 100 users on the grown large demo, /healthz as baseline,
 ## then the saturation. BENCH_ARGS="--quick" for a short look; see docs/PERFORMANCE.md.
-.PHONY: bench-pages
+.PHONY: bench-pages bench-sockets bench-saturation
 bench-pages: setup
 	$(BIN)/python bench/pages.py $(BENCH_ARGS)
+
+## Socket capacity (not a test): 1,000 signed-in sockets and 200 anonymous attempts on one
+## process while pages are measured; see README, "Capacity".
+bench-sockets: setup
+	$(BIN)/python bench/sockets.py $(BENCH_ARGS)
+
+## Chat at saturation (not a test): a room of 100 at 60 msg/s, every send answered.
+bench-saturation: setup
+	$(BIN)/python bench/chat_fanout.py --clients 100 --rate 60 --seconds 15 --senders 20 $(BENCH_ARGS)

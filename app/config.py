@@ -87,6 +87,9 @@ class Config:
     # Socket events handled at once per process; up to SOCKET_EVENTS_QUEUED more wait for a
     # turn, each at most SOCKET_EVENT_WAIT seconds (below the browser's 10 s); beyond that
     # the event is answered "busy" and the browser sends it again later (realtime.EventGate).
+    # Requests after which a process collects and freezes what it has loaded (app/gc_tuning.py):
+    # after the first and once caches and templates have filled.
+    GC_FREEZE_AFTER = (1, 200)
     SOCKET_EVENTS_AT_ONCE = int(os.environ.get("SOCKET_EVENTS_AT_ONCE", 8))
     SOCKET_EVENTS_QUEUED = int(os.environ.get("SOCKET_EVENTS_QUEUED", 200))
     SOCKET_EVENT_WAIT = float(os.environ.get("SOCKET_EVENT_WAIT", 5))
@@ -159,6 +162,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     LIVE_SOCKET_HEARTBEAT = 0.0  # no background thread: tests run the heartbeat by hand
+    GC_FREEZE_AFTER = ()  # hundreds of apps in one process: frozen cycles would never go
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
     SERVER_NAME = "localhost"

@@ -18,7 +18,6 @@ carry are counted for /healthz; readers notice the gap in the numbers and catch 
 from __future__ import annotations
 
 import functools
-import gc
 import logging
 import threading
 import time
@@ -34,6 +33,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError
 from sqlalchemy import Select, delete, or_, select, update
 
+from app import gc_tuning
 from app.db import atomic, on_commit
 from app.errors import ServiceError
 from app.extensions import db, socketio
@@ -219,10 +219,8 @@ def _start_sweeping() -> None:
         if state.started:
             return
         state.started = True
-        # Everything loaded so far (the app, its modules, SQLAlchemy's mappings) lives as
-        # long as the process: kept out of the collector's full passes, which otherwise
-        # walk it all and pause every thread of a busy server for 100 ms or more.
-        gc.freeze()
+        if app.config["GC_FREEZE_AFTER"]:
+            gc_tuning.settle()  # a process that serves sockets first: see app/gc_tuning.py
         try:
             sweep(everything_else=not app.config["SOCKETIO_MESSAGE_QUEUE"])
         except Exception:
