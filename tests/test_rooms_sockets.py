@@ -637,6 +637,10 @@ def test_writer_that_cannot_get_its_turn_is_told_busy_and_nothing_is_numbered(ap
         answer = send(ana, room, "Esperando turno")
     finally:
         room_services._write_lock.release()
+    if db.engine.dialect.name != "sqlite":
+        # PostgreSQL writers lock rows, not the database: they never queue in the process.
+        assert answer["ok"] and answer["message"]["seq"] == 1
+        return
     assert answer["error"] == "busy"
     assert send(ana, room, "Ahora sí")["message"]["seq"] == 1
     assert [m.seq for m in stored(room)] == [1]

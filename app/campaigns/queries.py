@@ -261,7 +261,7 @@ def events_in(
 
 def visible_events(viewer: Any, **scope: Any) -> list[Event]:
     """Whole events (series) the viewer may see, for feeds (scope: campaign, org, mine)."""
-    return list(db.session.scalars(_events(viewer, **scope).order_by(Event.starts_at)))
+    return list(db.session.scalars(_events(viewer, **scope).order_by(Event.starts_at, Event.id)))
 
 
 def public_events(**scope: Any) -> list[Event]:
