@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import gc_tuning, i18n, realtime, security
+from app import gc_tuning, i18n, realtime, security, static_files
 from app.auth import sessions
 from app.config import Config
 from app.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
@@ -27,6 +27,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     register_template_helpers(app)
     register_errors(app)
     security.init_app(app)
+    static_files.init_app(app)
     app.logger.addFilter(RedactingFilter())
     realtime.init_app(app)
     gc_tuning.init_app(app)

@@ -315,3 +315,17 @@ def test_visitor_is_sent_to_sign_in_and_coordinator_sees_the_form(client, world,
     sign_in(client, world.coordinator)
     page = client.get(f"/campaigns/{campaign.slug}/import").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in page and 'type="file"' in page
+
+
+def test_a_campaign_holds_a_bounded_number_of_imported_events(client, world, campaign, monkeypatch):
+    """Files of 500 events each cannot grow a campaign without end: past the campaign's
+    bound the file is refused whole, with the numbers, and nothing of it is kept."""
+    monkeypatch.setattr(importer, "MAX_CAMPAIGN_EVENTS", 3)
+    two = _wrap(*(_vevent(f"k{n}@x", "DTSTART:20260418T170000Z") for n in range(2)))
+    sign_in(client, world.coordinator)
+    assert _upload(client, campaign, two).status_code == 302
+    before = _count()
+    response = _upload(client, campaign, two.replace("k", "m"))
+    assert response.status_code == 422
+    assert "already holds 2 events and can hold at most 3" in response.get_data(as_text=True)
+    assert _count() == before

@@ -19,16 +19,19 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from sqlalchemy import select
 
 from app import audit
-from app.campaigns import services
+from app.campaigns import queries, services
 from app.campaigns.recurrence import FREQUENCIES, MAX_INTERVAL, parse_rule, supported_rule
 from app.campaigns.services import EventDraft
-from app.db import atomic
+from app.db import atomic, lock_row
 from app.errors import ServiceError
 from app.extensions import db
 from app.models import Campaign, Event, User
 
 MAX_BYTES = 1024 * 1024
 MAX_EVENTS = 500
+# Events a campaign may hold through imports: every page and feed of the campaign stays
+# bounded by what is stored, and a campaign is a few years of a movement's actions.
+MAX_CAMPAIGN_EVENTS = 5000
 DEFAULT_LENGTH = timedelta(hours=1)  # an event given with a start only
 
 
@@ -382,6 +385,18 @@ def import_ics(actor: User, campaign: Campaign, source: IO[bytes] | bytes) -> li
     found = read_ics(data, actor.timezone or "UTC")
     try:
         with atomic():  # all the file's events, or none
+            lock_row(Campaign, campaign.id)  # two imports at once count each other
+            held = queries.campaign_event_count(campaign)
+            if held + len(found) > MAX_CAMPAIGN_EVENTS:
+                raise IcsImportError(
+                    _(
+                        "This campaign already holds %(held)d events and can hold at most "
+                        "%(max)d: this file would add %(count)d.",
+                        held=held,
+                        max=MAX_CAMPAIGN_EVENTS,
+                        count=len(found),
+                    )
+                )
             created = _create(actor, campaign, found)
             audit.record(
                 actor,

@@ -259,6 +259,13 @@ def events_in(
     return found
 
 
+def campaign_event_count(campaign: Campaign) -> int:
+    """How many events (series count once) the campaign holds."""
+    return db.session.scalar(
+        select(func.count()).select_from(Event).where(Event.campaign_id == campaign.id)
+    )
+
+
 def visible_events(viewer: Any, **scope: Any) -> list[Event]:
     """Whole events (series) the viewer may see, for feeds (scope: campaign, org, mine)."""
     return list(db.session.scalars(_events(viewer, **scope).order_by(Event.starts_at, Event.id)))
