@@ -236,9 +236,11 @@ def invitations(slug: str):
     org = queries.get_org_or_404(slug, current_user)
     require(can_manage_members(current_user, org))
     form = InvitationForm()
-    new_link = None
+    new_link = new_invitation = None
     if form.validate_on_submit():
-        _invitation, token = services.create_invitation(current_user, org, form.note.data or "")
+        new_invitation, token = services.create_invitation(
+            current_user, org, form.note.data or ""
+        )
         new_link = url_for("orgs.open_invitation", token=token, _external=True)
         form = InvitationForm(formdata=None)
     return render_template(
@@ -246,6 +248,7 @@ def invitations(slug: str):
         org=org,
         form=form,
         new_link=new_link,
+        new_invitation=new_invitation,
         invitations=queries.invitations_of(org),
         confirm=ConfirmForm(),
         is_open=services.invitation_is_open,
