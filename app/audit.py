@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "member.remove": _l("removed a member"),
     "room.create": _l("opened a discussion room"),
     "room.archive": _l("archived a discussion room"),
+    "room.unarchive": _l("opened an archived discussion room again"),
     "message.delete": _l("deleted a message as moderator"),
     "member.mute": _l("muted a person in a room"),
     "member.unmute": _l("let a muted person write again"),

@@ -14,7 +14,7 @@ from app import audit
 from app.admin import bp, queries
 from app.admin.services import suspend_user, unsuspend_user
 from app.extensions import db
-from app.formtools import ConfirmForm
+from app.formtools import ConfirmForm, confirm_page
 from app.orgs import services as org_services
 from app.permissions import can_administer, can_decide_org, can_suspend, require
 
@@ -66,11 +66,24 @@ def users():
     return render_template("admin/users.html", page=page, q=q, confirm=ConfirmForm())
 
 
-@bp.post("/users/<int:user_id>/<any(suspend, unsuspend):action>")
+@bp.route("/users/<int:user_id>/<any(suspend, unsuspend):action>", methods=["GET", "POST"])
 def change_user(user_id: int, action: str):
-    """Suspend an account, or let a suspended one work again."""
+    """Suspend an account (asked once more), or let a suspended one work again."""
     user = queries.get_user_or_404(user_id)
     require(can_suspend(current_user, user))
+    if request.method == "GET":
+        back = url_for("admin.users", q=request.args.get("q", ""))
+        if action == "unsuspend":
+            return redirect(back)  # nothing to fear: the button on the list does it
+        return confirm_page(
+            _("Suspend the account of %(name)s?", name=user.display_name),
+            _(
+                "They are signed out everywhere at once and cannot sign in until an "
+                "administrator restores the account. Nothing they wrote is deleted."
+            ),
+            _("Suspend the account"),
+            back,
+        )
     if ConfirmForm().validate_on_submit():
         if action == "suspend":
             suspend_user(current_user, user)

@@ -12,7 +12,7 @@ from app.campaigns import bp, queries, services
 from app.campaigns.forms import CampaignForm, InviteForm
 from app.campaigns.timefmt import by_day, reader_zone
 from app.errors import ServiceError
-from app.formtools import ConfirmForm, choices
+from app.formtools import ConfirmForm, choices, confirm_page
 from app.i18n import country_name
 from app.models import Campaign, CampaignStatus, RoomScope, Visibility
 from app.orgs.queries import coordinated_orgs, get_org_or_404
@@ -180,12 +180,29 @@ def campaign_invite(slug: str):
     return redirect(url_for("campaigns.campaign", slug=campaign.slug))
 
 
-@bp.post("/campaign-invitations/<int:participant_id>/<any(accept, decline):answer>")
+@bp.route(
+    "/campaign-invitations/<int:participant_id>/<any(accept, decline):answer>",
+    methods=["GET", "POST"],
+)
 @login_required
 def campaign_answer(participant_id: int, answer: str):
-    """The invited organisation's coordinators take part, or not (or no longer)."""
+    """The invited organisation's coordinators take part, or not (or no longer: asked again)."""
     participant = queries.get_participant_or_404(participant_id)
     require_or_404(can_answer_participation(current_user, participant))
+    if request.method == "GET":
+        back = url_for("campaigns.campaign", slug=participant.campaign.slug)
+        if answer == "accept":
+            return redirect(back)
+        return confirm_page(
+            _("%(org)s stops taking part in “%(campaign)s”?", org=participant.organisation.name,
+              campaign=participant.campaign.title),
+            _(
+                "Its members will no longer see the campaign's rooms and the events for its "
+                "participants. The lead organisation can invite it again."
+            ),
+            _("Stop taking part"),
+            back,
+        )  # fmt: skip
     if ConfirmForm().validate_on_submit():
         services.answer_participation(current_user, participant, answer == "accept")
         if answer == "accept":
@@ -195,13 +212,23 @@ def campaign_answer(participant_id: int, answer: str):
     return redirect(url_for("campaigns.organisation_calendar", slug=participant.organisation.slug))
 
 
-@bp.post("/campaign-invitations/<int:participant_id>/remove")
+@bp.route("/campaign-invitations/<int:participant_id>/remove", methods=["GET", "POST"])
 @login_required
 def campaign_remove_participant(participant_id: int):
-    """The lead's coordinators take an organisation off the campaign."""
+    """The lead's coordinators take an organisation off the campaign (asked once more)."""
     participant = queries.get_participant_or_404(participant_id)
     require_or_404(can_remove_participant(current_user, participant))
     slug, name = participant.campaign.slug, participant.organisation.name
+    if request.method == "GET":
+        return confirm_page(
+            _("Remove %(org)s from “%(campaign)s”?", org=name, campaign=participant.campaign.title),
+            _(
+                "Its members will no longer see the campaign's rooms and the events for its "
+                "participants, from this moment. It can be invited again."
+            ),
+            _("Remove"),
+            url_for("campaigns.campaign", slug=slug),
+        )
     if ConfirmForm().validate_on_submit():
         services.remove_participant(current_user, participant)
         flash(_("%(org)s no longer takes part in this campaign.", org=name), "info")

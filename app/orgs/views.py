@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from app.errors import ServiceError
 from app.extensions import db, limiter
-from app.formtools import ConfirmForm, choices
+from app.formtools import ConfirmForm, choices, confirm_page
 from app.i18n import ORG_LANGUAGES, country_name, language_name
 from app.models import Role
 from app.orgs import bp, queries, services
@@ -131,12 +131,22 @@ def join(slug: str):
     return redirect(url_for("orgs.show", slug=org.slug))
 
 
-@bp.post("/organisations/<slug>/leave")
+@bp.route("/organisations/<slug>/leave", methods=["GET", "POST"])
 @login_required
 def leave(slug: str):
-    """Leave an organisation; its only coordinator must first name another."""
+    """Leave an organisation (asked once more); its only coordinator must first name another."""
     org = queries.get_org_or_404(slug, current_user)
     require(can_leave(current_user, org))
+    if request.method == "GET":
+        return confirm_page(
+            _("Leave %(org)s?", org=org.name),
+            _(
+                "You will no longer see its rooms and the events for its members. To come back "
+                "you would ask to join again, and a coordinator would have to accept."
+            ),
+            _("Leave the organisation"),
+            url_for("orgs.show", slug=org.slug),
+        )
     if ConfirmForm().validate_on_submit():
         try:
             services.leave(current_user, org)
@@ -181,13 +191,23 @@ def change_role(slug: str, membership_id: int):
     return redirect(url_for("orgs.members", slug=org.slug))
 
 
-@bp.post("/organisations/<slug>/members/<int:membership_id>/remove")
+@bp.route("/organisations/<slug>/members/<int:membership_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove_member(slug: str, membership_id: int):
-    """Remove someone from an organisation; to leave it oneself, there is the Leave button."""
+    """Remove someone (asked once more); to leave it oneself, there is the Leave button."""
     org = queries.get_org_or_404(slug, current_user)
     require(can_manage_members(current_user, org))
     member = queries.get_membership_or_404(org, membership_id)
+    if request.method == "GET" and can_remove_member(current_user, member):
+        return confirm_page(
+            _("Remove %(name)s from %(org)s?", name=member.user.display_name, org=org.name),
+            _(
+                "They will no longer see the organisation's rooms and the events for its "
+                "members, from this moment. They can ask to join again."
+            ),
+            _("Remove"),
+            url_for("orgs.members", slug=org.slug),
+        )
     if not can_remove_member(current_user, member):
         flash(_("To leave the organisation yourself, use the Leave button."), "error")
     elif ConfirmForm().validate_on_submit():

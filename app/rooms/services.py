@@ -402,6 +402,15 @@ def archive_room(actor: User, room: Room) -> None:
         on_commit(lambda: _close_stream(room.id))
 
 
+def unarchive_room(actor: User, room: Room) -> None:
+    """Let a room be written in again (its readers open it again to follow it live)."""
+    if not room.is_archived:
+        return
+    with atomic():
+        room.archived_at = None
+        audit.record(actor, "room.unarchive", org=room.owner_organisation, room=room.name)
+
+
 def _close_stream(room_id: int) -> None:
     stream = channels.stream(room_id)
     socketio.emit("room_archived", {"room_id": room_id}, to=stream)

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from app.campaigns.queries import get_campaign_or_404
 from app.errors import ServiceError
-from app.formtools import ConfirmForm, choices
+from app.formtools import ConfirmForm, choices, confirm_page
 from app.models import RoomScope
 from app.orgs.queries import coordinated_orgs, get_org_or_404
 from app.permissions import (
@@ -125,13 +125,24 @@ def edit(room_id: int, message_id: int):
     return render_template("rooms/edit.html", room=room, message=message, form=form)
 
 
-@bp.post("/<int:room_id>/messages/<int:message_id>/delete")
+@bp.route("/<int:room_id>/messages/<int:message_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete(room_id: int, message_id: int):
-    """Delete a message, leaving a tombstone, then go back to its place in the room."""
+    """Delete a message (asked once more), leaving a tombstone; back to its place in the room."""
     room = get_room_or_404(room_id, current_user)
     message = get_message_or_404(room, message_id)
     require(can_delete_message(current_user, message))
+    back = url_for("rooms.show", room_id=room.id) + f"#m-{message.seq}"
+    if request.method == "GET":
+        return confirm_page(
+            _("Delete this message?"),
+            _(
+                "Everyone in the room will see that a message was deleted here. "
+                "It cannot be undone."
+            ),
+            _("Delete the message"),
+            back,
+        )
     if ConfirmForm().validate_on_submit():
         services.delete_message(current_user, message)
         flash(_("The message is deleted."), "info")
@@ -211,15 +222,37 @@ def mute(room_id: int, user_id: int, action: str):
     return redirect(url_for("rooms.moderation", room_id=room.id))
 
 
-@bp.post("/<int:room_id>/archive")
+@bp.route("/<int:room_id>/archive", methods=["GET", "POST"])
 @login_required
 def archive(room_id: int):
-    """Make a room read-only: it can be read but not written in."""
+    """Make a room read-only (asked once more): it can be read but not written in."""
     room = get_room_or_404(room_id, current_user)
     require(can_moderate_room(current_user, room))
+    if request.method == "GET":
+        return confirm_page(
+            _("Archive the room “%(room)s”?", room=room.name),
+            _(
+                "Nobody will be able to write in it any more; everyone who could read it still "
+                "can. A moderator can open it again from the room settings."
+            ),
+            _("Archive the room"),
+            url_for("rooms.settings", room_id=room.id),
+        )
     if ConfirmForm().validate_on_submit():
         services.archive_room(current_user, room)
         flash(_("The room is archived: it can be read but not written in."), "info")
+    return redirect(url_for("rooms.show", room_id=room.id))
+
+
+@bp.post("/<int:room_id>/unarchive")
+@login_required
+def unarchive(room_id: int):
+    """Open an archived room again for writing."""
+    room = get_room_or_404(room_id, current_user)
+    require(can_moderate_room(current_user, room))
+    if ConfirmForm().validate_on_submit():
+        services.unarchive_room(current_user, room)
+        flash(_("The room is open again: everyone who can read it can write in it."), "success")
     return redirect(url_for("rooms.show", room_id=room.id))
 
 
@@ -244,7 +277,7 @@ def settings(room_id: int):
         )
         flash(_("The room is saved."), "success")
         return redirect(url_for("rooms.show", room_id=room.id))
-    return render_template("rooms/settings.html", form=form, room=room)
+    return render_template("rooms/settings.html", form=form, room=room, confirm=ConfirmForm())
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -8,7 +8,6 @@
   const D = root.dataset, L = $("labels").dataset, list = $("messages"), form = $("composer");
   const roomId = +D.roomId, userId = +D.userId, mod = D.moderator === "1";
   const text = form && form.querySelector("textarea");
-  const csrf = form && form.querySelector("[name=csrf_token]");
   const olderLink = $("older-link"), conn = $("connection"), KEY = "caravana.outbox." + roomId;
   const FINAL = ["too_long", "empty", "forbidden", "muted", "rate_limited", "bad_client_id",
     "bad_request", "not_found"];
@@ -79,12 +78,7 @@
     body.innerHTML = m.html;
     const url = D.base + "/messages/" + m.id, own = m.author_id === userId;
     if (own && form && !form.classList.contains("is-closed")) add(acts, link(url + "/edit", L.edit));
-    if ((own || mod) && form) {
-      const del = Object.assign(el("form", "inline-form"), { method: "post", action: url + "/delete" });
-      if (csrf) { const token = csrf.cloneNode(); token.removeAttribute("id"); del.append(token); }
-      del.append(Object.assign(el("button", "link-button", L.delete), { type: "submit" }));
-      add(acts, del);
-    }
+    if ((own || mod) && form) add(acts, link(url + "/delete", L.delete)); // asks once more
     if (!own) add(acts, link(url + "/report", L.report));
     if (mod && m.edited) add(acts, link(url + "/history", L.versions));
     return add(li, body, acts);
