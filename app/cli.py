@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app import markup
 from app.db import atomic
 from app.extensions import db
-from app.models import AppState, User
+from app.models import AppState, Membership, Organisation, User
 
 
 @click.command("create-admin")
@@ -43,7 +43,13 @@ def create_admin(email: str, display_name: str, password: str) -> None:
     help="large: hundreds of organisations and thousands of users, for benchmarks.",
 )
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
-def seed_demo(scale: str, if_empty: bool) -> None:
+@click.option(
+    "--url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where the site is served, for the sign-in line (make run passes its own).",
+)
+def seed_demo(scale: str, if_empty: bool, url: str) -> None:
     """Fill the database with the demo movement and print how to sign in."""
     from app import demo
 
@@ -51,10 +57,42 @@ def seed_demo(scale: str, if_empty: bool) -> None:
         click.echo("The database already has data; demo not loaded.")
         return
     accounts = demo.seed(scale=scale)
-    click.echo("\nDemo loaded. Sign in at http://127.0.0.1:5000/account/login with:")
-    click.echo(f"  password for every demo account: {demo.DEMO_PASSWORD}")
+    click.echo(f"\nDemo loaded. Sign in at {url.rstrip('/')}/account/login")
+    click.echo(f"Password for every demo account: {demo.DEMO_PASSWORD}")
+    for line in account_table(accounts):
+        click.echo(line)
+
+
+def _row(width: int, email: str, lang: str, zone: str, role: str) -> str:
+    """One line of the accounts table."""
+    return f"  {email:<{width}}  {lang:<4}  {zone:<20} {role}".rstrip()
+
+
+def account_table(accounts: list[tuple[str, str, str, str]]) -> list[str]:
+    """The demo accounts under their organisation's full name, each line within 80 columns.
+
+    An organisation name is a heading rather than a column, so that nothing is cut; people
+    without an organisation are grouped under what they are (administrator, outsider).
+    """
+    emails = [email for _role, email, _lang, _zone in accounts]
+    roles = {
+        email: (name, role.value)
+        for email, name, role in db.session.execute(
+            select(User.email, Organisation.name, Membership.role)
+            .join(Membership, Membership.user_id == User.id)
+            .join(Organisation, Organisation.id == Membership.organisation_id)
+            .where(User.email.in_(emails))
+        )
+    }
+    groups: dict[str, list[str]] = {}
+    width = max(len(email) for email in emails)
     for role, email, lang, zone in accounts:
-        click.echo(f"  {email:<28} {lang}  {zone:<20} {role}")
+        heading, role_in_group = roles.get(email, (role[:1].upper() + role[1:], ""))
+        groups.setdefault(heading, []).append(_row(width, email, lang, zone, role_in_group))
+    lines = ["", _row(width, "e-mail", "lang", "time zone", "role")]
+    for heading, rows in groups.items():
+        lines += ["", heading, *rows]
+    return lines
 
 
 markup_cli = AppGroup("markup", help="The stored HTML of user Markdown.")

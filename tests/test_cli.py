@@ -49,6 +49,25 @@ def test_seed_demo_builds_a_living_movement(app, client):
     assert "Comité de Familiares" in client.get("/").get_data(as_text=True)
 
 
+def test_seed_demo_table_fits_80_columns_and_cuts_nothing(app):
+    """Every account line fits a narrow terminal, with whole e-mails and organisation names,
+    and the sign-in line names the address given by make run."""
+    from app.demo import ORGANISATIONS
+
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--url", "http://127.0.0.1:8000"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    assert "Sign in at http://127.0.0.1:8000/account/login" in result.output
+    emails = list(db.session.scalars(select(User.email)))
+    assert len(emails) == 22
+    for email in emails:
+        assert any(line.split()[:1] == [email] for line in lines), email
+    for name in (org[1] for org in ORGANISATIONS):
+        assert name in lines, name
+    assert "  rosa@caravana.example" in result.output and "coordinator" in result.output
+
+
 def test_seed_demo_if_empty_does_not_duplicate(app):
     """Running make run twice does not load the demo twice."""
     runner = app.test_cli_runner()

@@ -1,13 +1,14 @@
-"""Demo campaigns for `flask seed-demo`.
+"""Demo campaigns for `flask seed-demo`, placed around the day the demo is loaded.
 
-A caravan across Central America and Mexico, a day of action on both shores of the
-Mediterranean with a weekly online meeting that crosses Europe's 29 March 2026 clock change,
-and a campaign only its participants see.
+A caravan across Central America and Mexico going on now (with a weekly online meeting that
+runs into the coming weeks), a day of action on both shores of the Mediterranean coming soon,
+and a campaign only its participants see, already over. Everything is relative to `today`, so
+a newcomer finds a living calendar whatever the date, and no finished campaign reads as active.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,17 @@ if TYPE_CHECKING:
     from app.demo import DemoWorld
 
 ONLINE_MEETING = "https://meet.jit.si/caravana-giornata-dispersi-in-mare"
+TUESDAY = 1
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    """Wall time on a day (naive: the event's own zone says where)."""
+    return datetime.combine(day, time(hour, minute))
+
+
+def _weekday_on_or_after(day: date, weekday: int) -> date:
+    """The first day with this weekday (0 is Monday) on or after `day`."""
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
 
 
 def _draft(
@@ -48,15 +60,17 @@ def _campaign(world: DemoWorld, coordinator: str, lead: str, participants, **fie
     return campaign
 
 
-def _caravan(world: DemoWorld) -> None:
+def _caravan(world: DemoWorld, today: date) -> None:
+    """Going on now: it left twelve days ago and arrives in Mexico City in two weeks."""
+    left, arrives = today - timedelta(days=12), today + timedelta(days=15)
     campaign = _campaign(
         world,
         "lucia",
         "movimiento-mesoamericano",
         [("comite-progreso", "rosa"), ("madres-el-salvador", "marta")],
-        title="Caravana de Madres Centroamericanas 2026",
-        starts_on=date(2026, 11, 2),
-        ends_on=date(2026, 12, 2),
+        title=f"Caravana de Madres Centroamericanas {left.year}",
+        starts_on=left,
+        ends_on=arrives + timedelta(days=3),
         description=(
             "Madres de Honduras, El Salvador y Guatemala recorren México de albergue en "
             "albergue buscando a sus hijos e hijas desaparecidos en la ruta migratoria.\n\n"
@@ -71,6 +85,8 @@ def _caravan(world: DemoWorld) -> None:
         world.orgs["comite-progreso"],
         world.orgs["madres-el-salvador"],
     )
+    # Ten Tuesdays from three to four weeks ago: some dates past, the next ones coming.
+    first_meeting = _weekday_on_or_after(today - timedelta(days=27), TUESDAY)
     events = [
         services.create_event(
             world.users["rosa"],
@@ -78,7 +94,7 @@ def _caravan(world: DemoWorld) -> None:
             _draft(
                 "Salida de la caravana desde Tegucigalpa",
                 "America/Tegucigalpa",
-                datetime(2026, 11, 2, 5, 30),
+                _at(left, 5, 30),
                 hours=3,
                 description="Nos encontramos en la terminal de buses. Traigan las fotos "
                 "de sus familiares y copia de la denuncia.",
@@ -94,7 +110,7 @@ def _caravan(world: DemoWorld) -> None:
             _draft(
                 "Misa y despedida de las madres salvadoreñas",
                 "America/El_Salvador",
-                datetime(2026, 11, 3, 7, 0),
+                _at(left + timedelta(days=1), 7),
                 hours=1.5,
                 location="Catedral Metropolitana, San Salvador",
                 latitude=13.6986,
@@ -108,7 +124,7 @@ def _caravan(world: DemoWorld) -> None:
             _draft(
                 "Llegada a la Ciudad de México y conferencia de prensa",
                 "America/Mexico_City",
-                datetime(2026, 11, 28, 11, 0),
+                _at(arrives, 11),
                 description="Conferencia de prensa de las madres frente al Ángel de la "
                 "Independencia. Traducción al inglés.",
                 location="Ángel de la Independencia, Ciudad de México",
@@ -122,12 +138,12 @@ def _caravan(world: DemoWorld) -> None:
             world.users["lucia"],
             lead,
             _draft(
-                "Preparación de la caravana (en línea)",
+                "Reunión semanal de la caravana (en línea)",
                 "America/Mexico_City",
-                datetime(2026, 10, 6, 18, 0),
+                _at(first_meeting, 18),
                 hours=1.5,
-                rrule=weekly_rule(["TU"], count=4),
-                online_url="https://meet.jit.si/caravana-madres-2026",
+                rrule=weekly_rule(["TU"], count=10),
+                online_url="https://meet.jit.si/caravana-madres",
             ),
             campaign=campaign,
         ),
@@ -139,7 +155,11 @@ def _caravan(world: DemoWorld) -> None:
     services.rsvp(world.users["rosa"], events[3], RsvpResponse.GOING)
 
 
-def _day_of_action(world: DemoWorld) -> None:
+def _day_of_action(world: DemoWorld, today: date) -> None:
+    """Coming: weekly online meetings from next week, then vigils on one day in four ports."""
+    first_meeting = _weekday_on_or_after(today + timedelta(days=3), TUESDAY)
+    vigil_day = _weekday_on_or_after(first_meeting + timedelta(days=38), 5)  # a Saturday
+    last_meeting = vigil_day - timedelta(days=4)
     campaign = _campaign(
         world,
         "giulia",
@@ -152,8 +172,8 @@ def _day_of_action(world: DemoWorld) -> None:
         title=(
             "Giornata d'azione per i dispersi in mare · Journée d'action pour les disparus en mer"
         ),
-        starts_on=date(2026, 3, 3),
-        ends_on=date(2026, 4, 18),
+        starts_on=first_meeting,
+        ends_on=vigil_day,
         description=(
             "Lo stesso giorno, veglie a Palermo, Thiaroye-sur-Mer, Sfax e Orano per chi è "
             "scomparso in mare.\n\nLe même jour, des veillées à Palerme, Thiaroye-sur-Mer, "
@@ -161,9 +181,8 @@ def _day_of_action(world: DemoWorld) -> None:
         ),
         goal="Verità, giustizia e il ritorno dei corpi · Vérité, justice et retour des corps.",
         visibility=Visibility.PUBLIC,
-        status=CampaignStatus.ACTIVE,
+        status=CampaignStatus.PLANNED,
     )
-    day = (2026, 4, 18)
     vigils = [
         (
             "giulia",
@@ -215,7 +234,7 @@ def _day_of_action(world: DemoWorld) -> None:
                 _draft(
                     title,
                     zone,
-                    datetime(*day, hour, 0),
+                    _at(vigil_day, hour),
                     location=place,
                     latitude=lat,
                     longitude=lon,
@@ -223,46 +242,48 @@ def _day_of_action(world: DemoWorld) -> None:
                 campaign=campaign,
             )
         )
-    # Tuesdays 17:00 in Rome, 3 March to 14 April 2026: 16:00 UTC, then 15:00 UTC from 31 March.
+    # Tuesdays 17:00 in Rome up to the week of the vigils (Europe's clock changes, when one
+    # falls in between, move the UTC time and not the Roman one).
     meeting = services.create_event(
         world.users["giulia"],
         world.orgs["rete-carovane-migranti"],
         _draft(
             "Riunione online di preparazione · Réunion en ligne de préparation",
             "Europe/Rome",
-            datetime(2026, 3, 3, 17, 0),
+            _at(first_meeting, 17),
             hours=1.5,
             description=(
                 "Interpreti per italiano, francese, arabo e spagnolo.\n\n"
                 "Interprètes pour l'italien, le français, l'arabe et l'espagnol."
             ),
             rrule=weekly_rule(
-                ["TU"], until=datetime(2026, 4, 14, 17, 0, tzinfo=ZoneInfo("Europe/Rome"))
+                ["TU"], until=_at(last_meeting, 17).replace(tzinfo=ZoneInfo("Europe/Rome"))
             ),
             online_url=ONLINE_MEETING,
         ),
         campaign=campaign,
     )
-    # Easter Tuesday off; the meeting after the clock change starts an hour later.
+    # The third Tuesday is off; the second starts an hour later.
     services.update_event(
         world.users["giulia"],
         meeting,
         _draft(
             meeting.title,
             "Europe/Rome",
-            datetime(2026, 3, 3, 17, 0),
+            _at(first_meeting, 17),
             hours=1.5,
             description=meeting.description,
             rrule=meeting.rrule,
             online_url=ONLINE_MEETING,
-            exdates_local=[datetime(2026, 4, 7, 17, 0)],
+            exdates_local=[_at(first_meeting + timedelta(weeks=2), 17)],
         ),
     )
+    second = first_meeting + timedelta(weeks=1)
     services.change_occurrence(
         world.users["giulia"],
         meeting,
-        datetime(2026, 3, 31, 17, 0, tzinfo=ZoneInfo("Europe/Rome")).astimezone(UTC),
-        starts_local=datetime(2026, 3, 31, 18, 0),
+        _at(second, 17).replace(tzinfo=ZoneInfo("Europe/Rome")).astimezone(UTC),
+        starts_local=_at(second, 18),
         title="Riunione online (ore 18) · Réunion en ligne (18 h, heure de Rome)",
     )
     for key in ("giulia", "marco", "aminata", "fatou", "samira", "nadia"):
@@ -273,18 +294,21 @@ def _day_of_action(world: DemoWorld) -> None:
     services.rsvp(world.users["yasmina"], events[3], RsvpResponse.NOT_GOING)
 
 
-def _private(world: DemoWorld) -> None:
+def _private(world: DemoWorld, today: date) -> None:
+    """Over: a meeting with the consulates prepared two months ago, now closed."""
+    began = today - timedelta(days=75)
     campaign = _campaign(
         world,
         "aminata",
         "familles-thiaroye",
         [("meres-nouadhibou", "mariem")],
         title="Préparation de la rencontre avec les consulats",
-        starts_on=date(2026, 5, 4),
-        ends_on=date(2026, 5, 29),
+        starts_on=began,
+        ends_on=began + timedelta(days=25),
         description="Réservé aux familles des deux associations : dossiers, photos, "
         "échantillons ADN.",
         visibility=Visibility.PARTICIPANTS,
+        status=CampaignStatus.CLOSED,
     )
     services.create_event(
         world.users["aminata"],
@@ -292,7 +316,7 @@ def _private(world: DemoWorld) -> None:
         _draft(
             "Réunion des familles : dossiers à présenter",
             "Africa/Dakar",
-            datetime(2026, 5, 9, 10, 0),
+            _at(began + timedelta(days=5), 10),
             location="Maison des femmes, Thiaroye-sur-Mer",
         ),
         campaign=campaign,
@@ -303,15 +327,16 @@ def _private(world: DemoWorld) -> None:
         _draft(
             "Réunion des mères de Nouadhibou",
             "Africa/Nouakchott",
-            datetime(2026, 5, 16, 16, 0),
+            _at(began + timedelta(days=12), 16),
             location="Siège de l'association, Nouadhibou",
         ),
         campaign=campaign,
     )
 
 
-def seed_campaigns(world: DemoWorld) -> None:
-    """Three campaigns with events in seven zones, a series across a clock change, RSVPs."""
-    _caravan(world)
-    _day_of_action(world)
-    _private(world)
+def seed_campaigns(world: DemoWorld, today: date | None = None) -> None:
+    """Three campaigns (over, going on, coming) around `today`, in seven zones, with RSVPs."""
+    today = today or date.today()
+    _caravan(world, today)
+    _day_of_action(world, today)
+    _private(world, today)

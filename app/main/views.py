@@ -12,16 +12,23 @@ from app import realtime
 from app.config import LANGUAGES
 from app.extensions import db
 from app.i18n import LANGUAGE_COOKIE
-from app.main import bp
+from app.main import bp, queries
 from app.orgs.queries import listed_count, my_orgs
 from app.security import safe_next
 
 
 @bp.get("/")
 def index():
-    """The home page: what Caravana is, and the way in."""
+    """The home page: what Caravana is and the way in; signed in, what is next for me."""
+    if not current_user.is_authenticated:
+        return render_template("main/index.html", org_count=listed_count(), my_orgs=[])
     return render_template(
-        "main/index.html", org_count=listed_count(), my_orgs=my_orgs(current_user)
+        "main/index.html",
+        org_count=listed_count(),
+        my_orgs=my_orgs(current_user),
+        next_dates=queries.next_dates(current_user),
+        unread_rooms=queries.unread_rooms(current_user),
+        mentions=queries.recent_mentions(current_user),
     )
 
 

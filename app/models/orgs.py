@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.models.base import Base, TimestampMixin, enum_column
 from app.models.users import User
@@ -35,6 +36,18 @@ class RequestStatus(StrEnum):
     REJECTED = "rejected"
 
 
+TATWEEL = "\u0640"  # Arabic stretching of a word: a matter of layout, not of spelling
+
+
+def fold(text: str) -> str:
+    """Text as search compares it: no case, no accents or Arabic vowel marks ("Comité" -> "comite").
+
+    NFKD splits a letter from its marks (é -> e + ´, أ -> ا + hamza), then the marks go.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.replace(TATWEEL, "")).casefold()
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 class Organisation(TimestampMixin, Base):
     """An association or family committee of the movement."""
 
@@ -43,6 +56,8 @@ class Organisation(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    # fold(name), kept by the validator below, so any database matches without accents or case.
+    name_folded: Mapped[str] = mapped_column(Text, default="")
     country: Mapped[str] = mapped_column(String(2), index=True)
     region: Mapped[str] = mapped_column(String(80), default="", index=True)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -60,6 +75,12 @@ class Organisation(TimestampMixin, Base):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan"
     )
+
+    @validates("name")
+    def _fold_name(self, _key: str, value: str) -> str:
+        """Keep the searchable form of the name with every write of the name."""
+        self.name_folded = fold(value or "")
+        return value
 
     @property
     def language_codes(self) -> list[str]:

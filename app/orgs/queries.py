@@ -17,6 +17,7 @@ from app.models import (
     RequestStatus,
     User,
 )
+from app.models.orgs import fold
 from app.permissions import (
     ANONYMOUS,
     ORG_COORDINATORS,
@@ -93,8 +94,10 @@ def directory_query(q: str = "", country: str = "", region: str = "", language: 
     """The organisations anyone may see (the approved ones) matching the filters, by name."""
     query = select(Organisation).where(ORGANISATION.condition(ANONYMOUS))
     if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Organisation.name.ilike(f"%{escaped}%", escape="\\"))
+        # Both sides folded (no case, no accents): plain LIKE then behaves alike everywhere.
+        folded = fold(q)
+        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Organisation.name_folded.like(f"%{escaped}%", escape="\\"))
     if country:
         query = query.where(Organisation.country == country)
     if region:
