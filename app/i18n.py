@@ -11,6 +11,7 @@ from flask_babel import get_locale as babel_locale
 from flask_login import current_user
 
 from app.config import LANGUAGES, RTL_LANGUAGES
+from app.models.orgs import fold
 
 LANGUAGE_COOKIE = "lang"
 
@@ -114,8 +115,11 @@ def country_choices() -> list[tuple[str, str]]:
         if len(code) == 2 and code.isalpha() and code not in {"ZZ", "EU", "EZ", "UN", "QO"}
     }
     first = [(c, names[c]) for c in MOVEMENT_COUNTRIES if c in names]
+    # By name as a reader looks it up: "Égypte" with the E's, "Åland" with the A's (code point
+    # order puts accented capitals after Z).
     rest = sorted(
-        ((c, n) for c, n in names.items() if c not in MOVEMENT_COUNTRIES), key=lambda pair: pair[1]
+        ((c, n) for c, n in names.items() if c not in MOVEMENT_COUNTRIES),
+        key=lambda pair: (fold(pair[1]), pair[1]),
     )
     return first + rest
 

@@ -219,3 +219,13 @@ def test_user_text_keeps_its_own_direction(client, world):
     client.get("/language/es")
     html = client.get(f"/organisations/{world.org.slug}").get_data(as_text=True)
     assert '<div class="prose" dir="auto"><p>جمعية' in html
+
+
+def test_countries_are_listed_as_a_reader_of_the_language_looks_them_up(client, world):
+    """In French, Égypte and Équateur come with the E's, not after Zimbabwe (code point order)."""
+    sign_in(client, world.coordinator)
+    client.get("/language/fr")
+    page = client.get(f"/organisations/{world.org.slug}/edit").get_data(as_text=True)
+    names = re.findall(r'<option[^>]*value="[A-Z]{2}"[^>]*>([^<]+)</option>', page)
+    at = {name: i for i, name in enumerate(names)}
+    assert at["Danemark"] < at["Égypte"] < at["Équateur"] < at["Espagne"] < at["Zimbabwe"]
