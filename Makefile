@@ -6,8 +6,12 @@ STAMP  := $(VENV)/.installed-stamp
 export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The address to open in a browser for what gunicorn binds: a wildcard bind (0.0.0.0, ::) is
+# reached through the loopback, an IPv6 address goes in brackets.
+URL_HOST = $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(if $(filter ::,$(HOST)),[::1],$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST))))
+URL = http://$(URL_HOST):$(PORT)
 
-.PHONY: run test test-postgres bench setup translations extract-messages update-catalogues lint clean
+.PHONY: run reset-demo test test-postgres bench setup translations extract-messages update-catalogues lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +20,11 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP) translations
+
+## Node's ical.js, which the tests read feeds with (as Thunderbird does); not needed to run.
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 ## Compile the .po catalogues into the .mo files Flask-Babel reads.
 translations: $(STAMP)
@@ -34,16 +43,28 @@ run: setup
 	mkdir -p instance
 	$(BIN)/flask db upgrade
 	$(BIN)/flask markup refresh
-	$(BIN)/flask seed-demo --if-empty
+	$(BIN)/flask seed-demo --if-empty --url $(URL)
+	@echo "Caravana is served at $(URL)/ (sign in at $(URL)/account/login)"
 	$(BIN)/gunicorn --worker-class gthread --workers 1 --threads 1200 --worker-connections 2000 \
 		--bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-test: setup
+## Start the demo again from scratch: the embedded database (and the search index, uploads and
+## mail kept beside it under instance/) is removed, then the demo is loaded anew.
+reset-demo: setup
+	test -z "$(DATABASE_URL)$(CARAVANA_INSTANCE_DIR)" || (echo "reset-demo resets the embedded database in instance/ only: unset DATABASE_URL and CARAVANA_INSTANCE_DIR" && false)
+	rm -f instance/caravana.sqlite3 instance/caravana.sqlite3-journal instance/caravana.sqlite3-wal instance/caravana.sqlite3-shm
+	rm -rf instance/search-index instance/uploads instance/mail
+	mkdir -p instance
+	$(BIN)/flask db upgrade
+	$(BIN)/flask markup refresh
+	$(BIN)/flask seed-demo --url $(URL)
+
+test: setup $(NODE_STAMP)
 	$(BIN)/python -m pytest --cov=app --cov-report=term $(PYTEST_ARGS)
 
 ## The same suite against PostgreSQL (TEST_DATABASE_URL must name a scratch database);
 ## the live tests run their own servers on SQLite files, so they run once, in `make test`.
-test-postgres: setup
+test-postgres: setup $(NODE_STAMP)
 	test -n "$(TEST_DATABASE_URL)" || (echo "set TEST_DATABASE_URL=postgresql+psycopg://..." && false)
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -p no:cacheprovider -m "not live" $(PYTEST_ARGS)
 

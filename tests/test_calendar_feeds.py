@@ -16,7 +16,7 @@ from app.campaigns import services
 from app.campaigns.recurrence import weekly_rule
 from app.campaigns.services import EventDraft
 from app.extensions import db as _db
-from app.models import CalendarToken, Role, RsvpResponse, Visibility
+from app.models import CalendarToken, Event, Role, RsvpResponse, Visibility
 from tests import factories
 from tests.conftest import sign_in
 
@@ -86,12 +86,11 @@ def test_public_feed_is_an_rfc5545_calendar(client, world):
     assert b"\n" not in body.replace(b"\r\n", b"")
     cal = _parsed(response)
     zones = {str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")}
-    assert {"America/Tegucigalpa", "Africa/Tunis"} <= zones
+    assert zones == {"America/Tegucigalpa", "Africa/Dakar", "Africa/Tunis"}
     for component in cal.walk("VEVENT"):
         assert component["DTSTAMP"].dt.tzinfo is not None
-        # Zones always at UTC+0, like Dakar, are written as UTC ("Z"): the same instant.
-        tzid = component["DTSTART"].params.get("TZID")
-        assert tzid in zones or component["DTSTART"].dt.utcoffset() == timedelta(0)
+        # Every event names its own zone, even Dakar, always at UTC+0 (not written as "Z").
+        assert component["DTSTART"].params["TZID"] in zones
     first = next(c for c in cal.walk("VEVENT") if str(c["UID"]) == teguz.uid)
     assert str(first["URL"]) == f"http://localhost/events/{teguz.id}"
     assert _starts(response) == [
@@ -333,11 +332,22 @@ def test_one_event_download(client, world):
     _feed(client, "/events/unknown@caravana.ics", status=404)
 
 
-def test_demo_weekly_meeting_in_the_public_feed(client, db):
-    """The demo's Tuesday 17:00 Palermo meeting reads 16:00 UTC before 29 March and 15:00 UTC
-    after, without Easter Tuesday and with the 31 March meeting moved to 18:00."""
+def test_demo_weekly_meeting_in_the_public_feed(client, db, monkeypatch):
+    """Loaded in mid-March 2026, the demo's Tuesday 17:00 Palermo meeting reads 16:00 UTC
+    before 29 March and 15:00 UTC after, one date left out and one moved to 18:00, as the
+    site shows it."""
+    from app.campaigns import demo as campaigns_demo
+    from app.campaigns.recurrence import occurrences
     from app.demo import seed
 
+    class MidMarch(date):
+        """The demo places its campaigns around today: a day before Europe's clock change."""
+
+        @classmethod
+        def today(cls):
+            return date(2026, 3, 14)
+
+    monkeypatch.setattr(campaigns_demo, "date", MidMarch)
     seed()
     cal = _parsed(_feed(client, "/calendar/public.ics"))
     meeting = next(
@@ -345,14 +355,13 @@ def test_demo_weekly_meeting_in_the_public_feed(client, db):
     )
     found = recurring_ical_events.of(cal).between(*WINDOW)
     starts = sorted(c["DTSTART"].dt.astimezone(UTC) for c in found if str(c["UID"]) == meeting)
-    assert [s.strftime("%m-%d %H:%M") for s in starts] == [
-        "03-03 16:00",
-        "03-10 16:00",
-        "03-17 16:00",
-        "03-24 16:00",
-        "03-31 16:00",  # moved to 18:00 in Rome (summer time)
-        "04-14 15:00",
-    ]
+    [event] = [e for e in _db.session.scalars(select(Event)) if e.uid == meeting]
+    assert starts == [o.starts_at for o in occurrences(event, *WINDOW)]
+    rome = [s.astimezone(ZoneInfo("Europe/Rome")) for s in starts]
+    assert {s.hour for s in starts if s.month == 3 and s.day < 29} == {16, 17}  # one moved
+    assert {s.hour for s in starts if (s.month, s.day) > (3, 29)} == {15}
+    assert sorted(s.hour for s in rome).count(18) == 1 and len(event.exdates) == 1
+    assert all(s.weekday() == 1 for s in rome) and len(starts) >= 4
     zones = {str(c["DTSTART"].params.get("TZID", "UTC")) for c in cal.walk("VEVENT")}
     assert len(zones | {"Africa/Dakar"}) >= 6
     assert "Préparation de la rencontre" not in cal.to_ical().decode()

@@ -4,7 +4,7 @@ single-date changes, permissions, XSS and page weight."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -443,3 +443,23 @@ def test_arabic_calendar_pages_are_right_to_left(app, world):
     db.session.commit()
     html = page(browser(app, world.member), f"/calendar?view=month&{MARCH}")
     assert 'dir="rtl"' in html and "Vigil" in html
+
+
+def test_a_campaign_past_its_last_day_says_ended_not_active(client, world):
+    """Nobody closed it, but its dates are over: the list and its page say "Ended"."""
+    from app.models import CampaignStatus
+
+    today = datetime.now(UTC).date()
+    over = services.create_campaign(
+        world.coordinator, world.org, "Caravana pasada", today - timedelta(days=40),
+        today - timedelta(days=2),
+    )  # fmt: skip
+    over.status = CampaignStatus.ACTIVE
+    db.session.commit()
+    sign_in(client, world.member)
+    listed = client.get("/campaigns/").get_data(as_text=True)
+    card = listed[listed.index("Caravana pasada") :][:600]
+    shown = client.get(f"/campaigns/{over.slug}").get_data(as_text=True)
+    for html in (card, shown):
+        badge = re.search(r'class="badge">([^<]+)<', html).group(1)
+        assert badge == "Ended"

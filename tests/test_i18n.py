@@ -164,13 +164,13 @@ def test_stylesheet_uses_logical_properties_only():
 @pytest.mark.parametrize(
     ("zone", "shown"),
     [
-        ("America/Tegucigalpa", "12:00:00"),  # UTC-6
-        ("Africa/Dakar", "18:00:00"),  # UTC+0
-        ("Europe/Rome", "19:00:00"),  # UTC+1 in March before the change
+        ("America/Tegucigalpa", "12:00"),  # UTC-6
+        ("Africa/Dakar", "18:00"),  # UTC+0
+        ("Europe/Rome", "19:00"),  # UTC+1 in March before the change
     ],
 )
 def test_times_are_shown_in_the_readers_zone(client, world, zone, shown):
-    """A request sent at 18:00 UTC shows at the reader's own local time."""
+    """A request sent at 18:00 UTC shows at the reader's own local time, without seconds."""
     world.coordinator.timezone = zone
     world.coordinator.locale = "fr"
     db.session.add(
@@ -183,7 +183,7 @@ def test_times_are_shown_in_the_readers_zone(client, world, zone, shown):
     db.session.commit()
     sign_in(client, world.coordinator)
     html = client.get(f"/organisations/{world.org.slug}/requests").get_data(as_text=True)
-    assert shown in html
+    assert shown in html and f"{shown}:00" not in html
 
 
 def test_server_error_page_is_translated_and_calm(app, client):

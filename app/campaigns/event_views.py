@@ -29,8 +29,8 @@ from app.permissions import (
 )
 
 
-def _event_form(orgs: list[Organisation]) -> EventForm:
-    form = EventForm()
+def _event_form(orgs: list[Organisation], in_campaign: bool) -> EventForm:
+    form = EventForm(in_campaign=in_campaign)
     form.organisation.choices = choices((o.slug, o.name) for o in orgs)
     if not form.organisation.data or len(orgs) == 1:
         form.organisation.data = orgs[0].slug  # the only choice needs no question
@@ -42,13 +42,29 @@ def _event_form(orgs: list[Organisation]) -> EventForm:
     return form
 
 
-def _create(form: EventForm, org: Organisation, campaign: Campaign | None):
-    try:
-        event = services.create_event(
-            current_user, org, form.draft(campaign is not None), campaign=campaign
-        )
-    except ServiceError as error:
+def _show_error(form, error: ServiceError, zone: str, starts: datetime | None) -> None:
+    """Put a refused change's message next to the field it is about (else at the top)."""
+    if error.code == "no_such_time":
+        if getattr(form, "all_day", None) is not None and form.all_day.data:
+            field = form.day
+        elif starts is not None and not services.time_exists(starts, zone):
+            field = form.start_time
+        else:
+            field = form.end_time
+    elif error.code == "ends_before_start":
+        field = form.end_time
+    else:
         flash(str(error), "error")
+        return
+    field.errors = [*field.errors, str(error)]
+
+
+def _create(form: EventForm, org: Organisation, campaign: Campaign | None):
+    draft = form.draft()
+    try:
+        event = services.create_event(current_user, org, draft, campaign=campaign)
+    except ServiceError as error:
+        _show_error(form, error, draft.timezone, draft.starts_local)
         return render_template(
             "campaigns/event_form.html", form=form, event=None, campaign=campaign, org=org
         )
@@ -63,7 +79,7 @@ def campaign_event_new(slug: str):
     campaign = queries.get_campaign_or_404(slug, current_user)
     orgs = queries.new_event_orgs(current_user, campaign)
     require(bool(orgs))
-    form = _event_form(orgs)
+    form = _event_form(orgs, in_campaign=True)
     if form.validate_on_submit():
         org = next(o for o in orgs if o.slug == form.organisation.data)
         return _create(form, org, campaign)
@@ -76,7 +92,7 @@ def organisation_event_new(slug: str):
     """Add an event of one organisation, outside any campaign."""
     org = get_org_or_404(slug, current_user)
     require(can_create_event(current_user, org))
-    form = _event_form([org])
+    form = _event_form([org], in_campaign=False)
     if form.validate_on_submit():
         return _create(form, org, None)
     return render_template("campaigns/event_form.html", form=form, event=None, org=org)
@@ -137,16 +153,17 @@ def event_edit(event_id: int):
     """Change the whole series."""
     event = queries.get_event_or_404(event_id, current_user)
     require(can_edit_event(current_user, event))
-    form = EventForm()
+    form = EventForm(in_campaign=event.campaign is not None, stored_rule=event.rrule)
     form.organisation.choices = choices([(event.organisation.slug, event.organisation.name)])
     form.organisation.data = event.organisation.slug  # the organiser does not change
     if request.method == "GET":
         form.fill_from(event)
     if form.validate_on_submit():
+        draft = form.draft()
         try:
-            services.update_event(current_user, event, form.draft(event.campaign is not None))
+            services.update_event(current_user, event, draft)
         except ServiceError as error:
-            flash(str(error), "error")
+            _show_error(form, error, draft.timezone, draft.starts_local)
         else:
             flash(_("The event is saved."), "success")
             return redirect(url_for("campaigns.event", event_id=event.id))
@@ -177,22 +194,35 @@ def event_occurrence(event_id: int):
         abort(404 if request.method == "GET" else 400)
     if request.method == "GET":
         _fill_occurrence(form, event, occ)
-    cancelling = "cancel" in request.form
-    if request.method == "POST" and (cancelling or form.validate_on_submit()):
-        if cancelling and not ConfirmForm().validate_on_submit():
+    cancelling, leaving_out = "cancel" in request.form, "leave_out" in request.form
+    if request.method == "POST" and (cancelling or leaving_out):
+        if not ConfirmForm().validate_on_submit():
             abort(400)
-        starts, ends = (None, None) if cancelling else _occurrence_times(form)
-        services.change_occurrence(
-            current_user,
-            event,
-            occ.recurrence_id,
-            starts_local=starts,
-            ends_local=ends,
-            title=form.title.data or "",
-            cancelled=cancelling,
-        )
-        flash(_("This date is cancelled.") if cancelling else _("This date is changed."), "success")
+        if leaving_out:
+            services.exclude_occurrence(current_user, event, occ.recurrence_id)
+            flash(_("This date is left out of the series."), "success")
+        else:
+            services.change_occurrence(
+                current_user, event, occ.recurrence_id, title=form.title.data or "", cancelled=True
+            )
+            flash(_("This date is cancelled."), "success")
         return redirect(url_for("campaigns.event", event_id=event.id))
+    if request.method == "POST" and form.validate_on_submit():
+        starts, ends = _occurrence_times(form)
+        try:
+            services.change_occurrence(
+                current_user,
+                event,
+                occ.recurrence_id,
+                starts_local=starts,
+                ends_local=ends,
+                title=form.title.data or "",
+            )
+        except ServiceError as error:
+            _show_error(form, error, event.timezone, starts)
+        else:
+            flash(_("This date is changed."), "success")
+            return redirect(url_for("campaigns.event", event_id=event.id))
     return render_template("campaigns/occurrence.html", form=form, event=event, occ=occ)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -25,7 +27,7 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 
 from app.campaigns.recurrence import FREQUENCIES, WEEKDAYS, parse_rule
 from app.campaigns.services import EventDraft
-from app.campaigns.timefmt import weekday_name
+from app.campaigns.timefmt import month_name, until_date, weekday_name
 from app.formtools import CheckboxList, choices
 from app.i18n import all_timezones, is_valid_timezone
 from app.models import CampaignStatus, Visibility
@@ -125,8 +127,109 @@ class ImportForm(FlaskForm):
     )
 
 
+# How the form shows the days of a month or year a rule picks (BYDAY's ordinals).
+POSITIONS = ("1", "2", "3", "4", "5", "-1", "-2")
+_RULE_PARTS = {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "COUNT", "UNTIL"}
+_BYDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+
+
+def position_choices():
+    """Which of a weekday in the month: first to fifth, last, second to last."""
+    return choices(
+        [
+            ("1", _l("first")),
+            ("2", _l("second")),
+            ("3", _l("third")),
+            ("4", _l("fourth")),
+            ("5", _l("fifth")),
+            ("-1", _l("last")),
+            ("-2", _l("second to last")),
+        ]
+    )
+
+
+def month_choices():
+    """The months in the reader's language, January first."""
+    return choices((str(m), month_name(m)) for m in range(1, 13))
+
+
+def parse_monthdays(text: str) -> tuple[int, ...]:
+    """'1, 15, -1' -> (1, 15, -1); ValueError unless each is a day of a month (from the end).
+
+    Also as an Arabic keyboard types it: the comma "،", Arabic-Indic digits (int reads them),
+    the minus sign "−".
+    """
+    text = (text or "").replace("\u2212", "-")
+    days = tuple(int(part) for part in re.split(r"[,\u060c\s]+", text) if part)
+    if any(not 1 <= abs(day) <= 31 for day in days):
+        raise ValueError(text)
+    return days
+
+
+@dataclass(frozen=True)
+class RepeatChoices:
+    """What the repeat fields of the event form say, as a rule would be built from them."""
+
+    freq: str = ""
+    interval: int = 1
+    weekdays: tuple[str, ...] = ()
+    positions: tuple[str, ...] = ()
+    monthdays: tuple[int, ...] = ()
+    months: tuple[int, ...] = ()
+    ends: str = "never"
+    count: int | None = None
+    until: date | None = None
+
+
+def repeat_choices(rrule: str, zone: str) -> RepeatChoices | None:
+    """The form's answers that give exactly this rule; None when the form cannot show it."""
+    rule = parse_rule(rrule)
+    try:
+        freq, interval = rule["FREQ"], int(rule.get("INTERVAL", "1"))
+        pairs = set()
+        for item in filter(None, rule.get("BYDAY", "").split(",")):
+            ordinal, day = _BYDAY.match(item).groups()
+            pairs.add((str(int(ordinal)) if ordinal else "", day))
+        positions, days = {p for p, _d in pairs}, {d for _p, d in pairs}
+        monthdays = parse_monthdays(rule.get("BYMONTHDAY", "").replace(",", " "))
+        months = tuple(sorted({int(m) for m in filter(None, rule.get("BYMONTH", "").split(","))}))
+        count = int(rule["COUNT"]) if "COUNT" in rule else None
+        until = until_date(rule["UNTIL"], zone) if "UNTIL" in rule else None
+    except (KeyError, ValueError, AttributeError):
+        return None
+    plain = positions <= {""}
+    exact = (
+        set(rule) <= _RULE_PARTS
+        and freq in FREQUENCIES
+        and 1 <= interval <= 99
+        and (plain or (positions <= set(POSITIONS) and freq in ("MONTHLY", "YEARLY")))
+        # Ordinals are shown as positions × days: every pair must be in the rule.
+        and len(pairs) == len(positions) * len(days)
+        and not (monthdays and freq == "WEEKLY")
+        and all(1 <= m <= 12 for m in months)
+        and (count is None or 1 <= count <= 500)
+        and not (count and until)
+    )
+    if not exact:
+        return None
+    return RepeatChoices(
+        freq=freq,
+        interval=interval,
+        weekdays=tuple(d for d in WEEKDAYS if d in days),
+        positions=() if plain else tuple(p for p in POSITIONS if p in positions),
+        monthdays=tuple(sorted(set(monthdays))),
+        months=months,
+        ends="count" if count else "until" if until else "never",
+        count=count,
+        until=until,
+    )
+
+
 class EventForm(FlaskForm):
-    """Add or edit an event: wall time in its own zone, repetition, place and who sees it."""
+    """Add or edit an event: wall time in its own zone, repetition, place and who sees it.
+
+    A campaign event has no visibility field: its audience follows its campaign.
+    """
 
     organisation = SelectField(_l("Organised by"), choices=[])
     title = StringField(
@@ -149,9 +252,24 @@ class EventForm(FlaskForm):
     day = DateField(_l("Date"), validators=[DataRequired(_l("Choose a date."))])
     start_time = TimeField(_l("Start time"), validators=[Optional()])
     end_time = TimeField(_l("End time"), validators=[Optional()])
+    end_day = DateField(
+        _l("Last day (optional)"),
+        description=_l("For an event over several days."),
+        validators=[Optional()],
+    )
     all_day = BooleanField(_l("All day"))
+    keep_rule = RadioField(_l("Repeat rule"), choices=[], default="keep", validate_choice=False)
     repeat = SelectField(_l("Repeat"), choices=[])
-    weekdays = CheckboxList(_l("On these days (for weekly)"), choices=[])
+    weekdays = CheckboxList(_l("On these days of the week"), choices=[])
+    positions = CheckboxList(
+        _l("Only these of them in the month (for monthly or yearly)"), choices=[]
+    )
+    monthdays = StringField(
+        _l("Days of the month (optional)"),
+        description=_l("For example 15, or 1, 15; -1 is the last day of the month."),
+        validators=[Length(max=200)],
+    )
+    months = CheckboxList(_l("In these months (optional)"), choices=[])
     interval = IntegerField(
         _l("Every how many days, weeks, months or years"),
         default=1,
@@ -188,8 +306,13 @@ class EventForm(FlaskForm):
     )
     visibility = SelectField(_l("Who can see it"), choices=[])
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, in_campaign: bool = False, stored_rule: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.in_campaign = in_campaign
+        if in_campaign:
+            del self.visibility  # neither shown nor sent: the campaign decides who sees it
+        # The rule being edited, kept as stored unless the person changes the repeat fields.
+        self.stored_rule = stored_rule
         self.timezone.choices = choices((z, z.replace("_", " ")) for z in all_timezones())
         self.repeat.choices = choices(
             [
@@ -201,6 +324,14 @@ class EventForm(FlaskForm):
             ]
         )
         self.weekdays.choices = weekday_choices()
+        self.positions.choices = position_choices()
+        self.months.choices = month_choices()
+        self.keep_rule.choices = choices(
+            [
+                ("keep", _l("Keep it as it is")),
+                ("replace", _l("Replace it with the repeat chosen below")),
+            ]
+        )
         self.ends.choices = choices(
             [
                 ("never", _l("Never")),
@@ -208,7 +339,18 @@ class EventForm(FlaskForm):
                 ("until", _l("On a date")),
             ]
         )
-        self.visibility.choices = visibility_choices()
+        if not in_campaign:
+            self.visibility.choices = visibility_choices()
+
+    @property
+    def imported_rule(self) -> bool:
+        """Whether the stored rule is one the repeat fields cannot show exactly."""
+        return bool(self.stored_rule) and repeat_choices(self.stored_rule, self.zone) is None
+
+    @property
+    def zone(self) -> str:
+        """The event's zone as answered (UTC until a valid one is)."""
+        return self.timezone.data if is_valid_timezone(self.timezone.data) else "UTC"
 
     def validate_timezone(self, field) -> None:
         """Check that the time zone is one zoneinfo knows."""
@@ -219,6 +361,31 @@ class EventForm(FlaskForm):
         """Check that there is a start time, unless the event lasts all day."""
         if not self.all_day.data and field.data is None:
             raise ValidationError(_l("Enter a start time, or tick All day."))
+
+    def validate_end_day(self, field) -> None:
+        """Check that the last day is not before the first."""
+        if field.data and self.day.data and field.data < self.day.data:
+            raise ValidationError(_l("The last day must not be before the date."))
+
+    def validate_positions(self, field) -> None:
+        """Check that 'the last Friday' names a day, in a monthly or yearly series."""
+        if not self.repeat.data or not field.data:
+            return
+        if self.repeat.data not in ("MONTHLY", "YEARLY"):
+            raise ValidationError(_l("Choose these only for a monthly or yearly series."))
+        if not self.weekdays.data:
+            raise ValidationError(_l("Choose the days of the week too."))
+
+    def validate_monthdays(self, field) -> None:
+        """Check that the days of the month are numbers from 1 to 31 (or -1 to -31)."""
+        try:
+            parse_monthdays(field.data)
+        except ValueError:
+            raise ValidationError(
+                _l("Write days of the month as numbers from 1 to 31, or -1 for the last day.")
+            ) from None
+        if (field.data or "").strip() and self.repeat.data == "WEEKLY":
+            raise ValidationError(_l("Days of the month do not go with a weekly series."))
 
     def validate_count(self, field) -> None:
         """Check that a series that ends after a number of times says how many."""
@@ -251,54 +418,90 @@ class EventForm(FlaskForm):
     def _start_time(self) -> time:
         return time(0, 0) if self.all_day.data else (self.start_time.data or time(0, 0))
 
+    def answers(self) -> RepeatChoices:
+        """The repeat fields as answered."""
+        freq = self.repeat.data if self.repeat.data in FREQUENCIES else ""
+        ends = self.ends.data if self.ends.data in ("count", "until") else "never"
+        return RepeatChoices(
+            freq=freq,
+            interval=self.interval.data or 1,
+            weekdays=tuple(d for d in WEEKDAYS if d in (self.weekdays.data or [])),
+            positions=tuple(p for p in POSITIONS if p in (self.positions.data or [])),
+            monthdays=tuple(sorted(set(parse_monthdays(self.monthdays.data)))),
+            months=tuple(sorted({int(m) for m in self.months.data or [] if m.isdigit()})),
+            ends=ends,
+            count=self.count.data if ends == "count" else None,
+            until=self.until.data if ends == "until" else None,
+        )
+
     def rrule(self) -> str:
-        """The RFC 5545 rule the answers describe ('' when the event does not repeat)."""
-        freq = self.repeat.data
-        if freq not in FREQUENCIES:
+        """The RFC 5545 rule the answers describe ('' when the event does not repeat).
+
+        The stored rule stays as it is, written as it was, while the repeat fields still say
+        what they showed, or while the person keeps a rule the fields cannot show.
+        """
+        if self.imported_rule and self.keep_rule.data != "replace":
+            return self.stored_rule
+        wanted = self.answers()
+        if not wanted.freq:
             return ""
-        parts = [f"FREQ={freq}", f"INTERVAL={self.interval.data or 1}"]
-        if freq == "WEEKLY":
-            days = [d for d in WEEKDAYS if d in (self.weekdays.data or [])]
-            parts.append("BYDAY=" + ",".join(days or [WEEKDAYS[self.day.data.weekday()]]))
-        if self.ends.data == "count" and self.count.data:
-            parts.append(f"COUNT={self.count.data}")
-        elif self.ends.data == "until" and self.until.data:
+        if self.stored_rule and repeat_choices(self.stored_rule, self.zone) == wanted:
+            return self.stored_rule
+        parts = [f"FREQ={wanted.freq}", f"INTERVAL={wanted.interval}"]
+        if wanted.months:
+            parts.append("BYMONTH=" + ",".join(map(str, wanted.months)))
+        if wanted.monthdays:
+            parts.append("BYMONTHDAY=" + ",".join(map(str, wanted.monthdays)))
+        days = list(wanted.weekdays)
+        if wanted.freq == "WEEKLY" and not days:
+            days = [WEEKDAYS[self.day.data.weekday()]]
+        if days:
+            ordinals = wanted.positions or ("",)
+            parts.append("BYDAY=" + ",".join(f"{p}{d}" for p in ordinals for d in days))
+        if wanted.count:
+            parts.append(f"COUNT={wanted.count}")
+        elif wanted.until:
             # The end of that day in the event's zone, written in UTC as RFC 5545 requires.
-            last = datetime.combine(self.until.data, time(23, 59, 59))
-            last = last.replace(tzinfo=ZoneInfo(self.timezone.data)).astimezone(UTC)
+            last = datetime.combine(wanted.until, time(23, 59, 59))
+            last = last.replace(tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
             parts.append("UNTIL=" + last.strftime("%Y%m%dT%H%M%SZ"))
         return ";".join(parts)
 
-    def draft(self, in_campaign: bool) -> EventDraft:
-        """The answers as an EventDraft, in the event's wall time; an hour long without an end."""
-        starts = datetime.combine(self.day.data, self._start_time())
+    def _ends(self, starts: datetime) -> datetime:
+        """The end in wall time (the day after an all-day event's last day)."""
+        last_day = self.end_day.data or self.day.data
         if self.all_day.data:
-            ends = starts + timedelta(days=1)
-        elif self.end_time.data:
-            ends = datetime.combine(self.day.data, self.end_time.data)
-            if ends <= starts:  # an evening vigil that ends after midnight
-                ends += timedelta(days=1)
-        else:
-            ends = starts + timedelta(hours=1)
+            return datetime.combine(last_day + timedelta(days=1), time(0, 0))
+        if not self.end_time.data:
+            return starts + timedelta(hours=1)  # an hour long without an end
+        ends = datetime.combine(last_day, self.end_time.data)
+        if ends <= starts and not self.end_day.data:  # an evening vigil that ends after midnight
+            ends += timedelta(days=1)
+        return ends
+
+    def draft(self) -> EventDraft:
+        """The answers as an EventDraft, in the event's wall time."""
+        starts = datetime.combine(self.day.data, self._start_time())
+        rrule = self.rrule()
         return EventDraft(
             title=self.title.data,
             timezone=self.timezone.data,
             starts_local=starts,
-            ends_local=ends,
+            ends_local=self._ends(starts),
             all_day=bool(self.all_day.data),
             description=self.description.data or "",
-            rrule=self.rrule(),
-            exdates_local=self._exdates() if self.repeat.data else [],
+            rrule=rrule,
+            exdates_local=self._exdates() if rrule else [],
             location=self.location.data or "",
             latitude=self.latitude.data,
             longitude=self.longitude.data,
             online_url=self.online_url.data or "",
             capacity=self.capacity.data,
-            visibility=Visibility.PUBLIC if in_campaign else Visibility(self.visibility.data),
+            visibility=Visibility.PUBLIC if self.in_campaign else Visibility(self.visibility.data),
         )
 
     def fill_from(self, event) -> None:
-        """Pre-fill from an event, in its own wall time."""
+        """Pre-fill from an event, in its own wall time, showing exactly what is stored."""
         zone = ZoneInfo(event.timezone)
         start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
         for name in ("title", "description", "location", "latitude", "longitude", "capacity"):
@@ -308,17 +511,17 @@ class EventForm(FlaskForm):
         self.day.data = start.date()
         self.all_day.data = event.all_day
         self.start_time.data, self.end_time.data = start.time(), end.time()
-        self.visibility.data = event.visibility.value
-        rule = parse_rule(event.rrule)
-        self.repeat.data = rule.get("FREQ", "")
-        self.interval.data = int(rule.get("INTERVAL", 1))
-        self.weekdays.data = [d for d in rule.get("BYDAY", "").split(",") if d]
-        self.ends.data = "never"
-        if "COUNT" in rule:
-            self.ends.data, self.count.data = "count", int(rule["COUNT"])
-        elif "UNTIL" in rule:
-            until = datetime.strptime(rule["UNTIL"][:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-            self.ends.data, self.until.data = "until", until.astimezone(zone).date()
+        last_day = (end - timedelta(days=1)).date() if event.all_day else end.date()
+        self.end_day.data = last_day if last_day > start.date() else None
+        if not self.in_campaign:
+            self.visibility.data = event.visibility.value
+        shown = repeat_choices(event.rrule, event.timezone) if event.rrule else None
+        shown = shown or RepeatChoices()  # a rule the fields cannot show is kept apart
+        self.repeat.data, self.interval.data = shown.freq, shown.interval
+        self.weekdays.data, self.positions.data = list(shown.weekdays), list(shown.positions)
+        self.monthdays.data = ", ".join(map(str, shown.monthdays))
+        self.months.data = [str(m) for m in shown.months]
+        self.ends.data, self.count.data, self.until.data = shown.ends, shown.count, shown.until
         self.exdates.data = "\n".join(
             datetime.fromisoformat(value).astimezone(zone).date().isoformat()
             for value in event.exdates or []

@@ -4,9 +4,10 @@ Stable UIDs, SEQUENCE, DTSTAMP, TZID with VTIMEZONE, RRULE/EXDATE, changed occur
 (RECURRENCE-ID), cancellations.
 
 A feed is written from parts: each event's VEVENTs as bytes (an ``EventPart``), one
-VTIMEZONE per zone the events use, built once per process (icalendar computes a zone's
-transitions from 1970 to 2038 each time: most of a small feed's time), and the calendar's
-own lines around them. The parts are what the feed caches keep (``FeedCache``).
+VTIMEZONE per zone the events use, built once per process and first year (finding a zone's
+changes is most of a small feed's time), and the calendar's own lines around them. The parts
+are what the feed caches keep (``FeedCache``). Every date-time names its event's own zone,
+even one always at UTC+0 such as Dakar; text is escaped (RFC 5545 3.3.11) by icalendar.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Timezone, vRecur
+from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vRecur, vText
 from icalendar import Event as VEvent
 
-from app.campaigns.recurrence import repeats
+from app.campaigns.recurrence import aware_until, repeats, zone_named
 from app.markup import plain_text
 from app.models import Event, EventOverride
 
@@ -39,15 +40,39 @@ def _local(event: Event, instant: datetime) -> datetime:
     return instant.astimezone(_zone(event.timezone))
 
 
-def _times(component: VEvent, event: Event, starts_at: datetime, ends_at: datetime) -> None:
+def _twice(wall: datetime) -> bool:
+    """Whether an aware wall time happens twice (the hour clocks go back)."""
+    return wall.replace(fold=0).utcoffset() != wall.replace(fold=1).utcoffset()
+
+
+def _add_time(
+    component: VEvent, name: str, event: Event, instant: datetime, exact: bool = False
+) -> None:
+    """A date-time property as wall time in the event's own zone, with that zone's TZID.
+
+    icalendar would name the zone from its tzinfo, and write a zone always at UTC+0 (Dakar,
+    Nouakchott) as UTC: the stored name is kept instead, as the organisers chose it. With
+    ``exact`` (a date no rule repeats), a wall time that happens twice is written in UTC:
+    RFC 5545 (3.3.5) means the first one, ical.js and libical read the second.
+    """
+    local = _local(event, instant)
+    if event.timezone == "UTC" or (exact and _twice(local)):
+        component.add(name, instant.astimezone(UTC))  # written with "Z" (RFC 5545 3.3.5)
+        return
+    component.add(name, local.replace(tzinfo=None), parameters={"TZID": event.timezone})
+
+
+def _times(
+    component: VEvent, event: Event, starts_at: datetime, ends_at: datetime, exact: bool
+) -> None:
     if event.all_day:
         start = _local(event, starts_at).date()
         end = _local(event, ends_at).date()
         component.add("dtstart", start)
         component.add("dtend", end if end > start else start)
     else:
-        component.add("dtstart", _local(event, starts_at))
-        component.add("dtend", _local(event, ends_at))
+        _add_time(component, "dtstart", event, starts_at, exact)
+        _add_time(component, "dtend", event, ends_at, exact)
 
 
 def _details(component: VEvent, event: Event, url: str | None) -> None:
@@ -85,9 +110,11 @@ def _override(event: Event, override: EventOverride, url: str | None) -> VEvent:
     component.add("sequence", override.sequence)
     component.add("summary", override.title or event.title)
     _details(component, event, url)
-    recurrence = _local(event, override.recurrence_id)
-    component.add("recurrence-id", recurrence.date() if event.all_day else recurrence)
-    _times(component, event, override.starts_at, override.ends_at)
+    if event.all_day:
+        component.add("recurrence-id", _local(event, override.recurrence_id).date())
+    else:
+        _add_time(component, "recurrence-id", event, override.recurrence_id)
+    _times(component, event, override.starts_at, override.ends_at, exact=True)
     component.add("status", "CANCELLED" if override.cancelled else "CONFIRMED")
     return component
 
@@ -95,27 +122,36 @@ def _override(event: Event, override: EventOverride, url: str | None) -> VEvent:
 def event_components(event: Event, url: str | None = None) -> list[VEvent]:
     """The VEVENTs of one event: the series, then each changed occurrence."""
     series = _base(event, url)
-    _times(series, event, event.starts_at, event.ends_at)
+    # A rule's dates are wall times, so its first date is one too, even when it happens twice.
+    _times(series, event, event.starts_at, event.ends_at, exact=not repeats(event))
     # A stored rule the site does not expand (more often than daily) is sent as its first
     # date, as pages show it: a calendar program must not expand it either.
     if repeats(event):
-        rule = vRecur.from_ical(event.rrule)
+        # RFC 5545: UNTIL takes DTSTART's value type: a DATE for all-day events, a UTC time
+        # for the others (a bare date stored from a file is the end of that day, there).
+        rule = vRecur.from_ical(aware_until(event.rrule, zone_named(event.timezone)))
         if event.all_day and "UNTIL" in rule:
-            # RFC 5545: UNTIL takes DTSTART's value type, a DATE for all-day events.
             rule["UNTIL"] = [_local(event, until).date() for until in rule["UNTIL"]]
         series.add("rrule", rule)
         for value in event.exdates or []:
-            excluded = _local(event, datetime.fromisoformat(value))
-            series.add("exdate", excluded.date() if event.all_day else excluded)
+            excluded = datetime.fromisoformat(value)
+            if event.all_day:
+                series.add("exdate", _local(event, excluded).date())
+            else:
+                _add_time(series, "exdate", event, excluded)
     return [series, *(_override(event, o, url) for o in event.overrides)]
 
 
 @dataclass(frozen=True)
 class EventPart:
-    """One event's VEVENTs as feed bytes, and the TZIDs they use (each needs a VTIMEZONE)."""
+    """One event's VEVENTs as bytes, their TZIDs, and the first year their zones must cover.
+
+    Each TZID needs a VTIMEZONE; ``since`` is the year it must start.
+    """
 
     ical: bytes
     tzids: frozenset[str]
+    since: int = 1970
 
 
 def event_part(event: Event, url: str | None = None) -> EventPart:
@@ -128,35 +164,122 @@ def event_part(event: Event, url: str | None = None) -> EventPart:
             if tzid := getattr(value, "params", {}).get("TZID"):
                 tzids.add(str(tzid))
     # UTC needs no VTIMEZONE (RFC 5545 3.2.19: written with "Z").
-    return EventPart(b"".join(c.to_ical() for c in components), frozenset(tzids - {"UTC"}))
+    # A year's margin before its first date (a moved date may come before the series), within
+    # what zoneinfo knows of (an imported date may say any year).
+    first = min([event.starts_at, *(o.starts_at for o in event.overrides)])
+    since = min(max(first.year - 1, FIRST_YEAR), LAST_YEAR)
+    return EventPart(b"".join(c.to_ical() for c in components), frozenset(tzids - {"UTC"}), since)
 
 
-@lru_cache(maxsize=1024)  # one per zone in use; there are about 600 zones
-def vtimezone(tzid: str) -> bytes:
-    """A zone's VTIMEZONE as bytes (empty for an unknown zone, as add_missing_timezones does)."""
+# --- time zones -------------------------------------------------------------------------------
+#
+# A VTIMEZONE holds one STANDARD or DAYLIGHT block per observance, and each change in its own
+# RDATE line: ical.js (Thunderbird) reads only the first value of a multi-value RDATE. Every
+# onset is the wall time just before the change, in TZOFFSETFROM (RFC 5545 3.6.5): 02:00, not
+# 03:00, when Rome springs forward. (No RRULE: a feed's only RRULEs are its events' series.)
+
+FIRST_YEAR, LAST_YEAR = 1900, 2050  # changes are listed within these (about 50 bytes a year)
+
+
+@dataclass(frozen=True)
+class _Observance:
+    """A zone's state after a change: what a STANDARD or DAYLIGHT block says."""
+
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+    daylight: bool
+
+
+def _state(zone: ZoneInfo, instant: datetime) -> tuple[timedelta, bool, str]:
+    local = instant.astimezone(zone)
+    return local.utcoffset(), bool(local.dst()), local.tzname() or ""
+
+
+def _changes(zone: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """The UTC instant of each change of the zone's offset or name between start and end.
+
+    zoneinfo does not list its transitions: weeks are compared, and a week holding a change is
+    halved down to the second. (No zone's state has changed and changed back within a week
+    since 1900: comparing days finds the very same changes, seven times more slowly.)
+    """
+    found = []
+    week, before = start, _state(zone, start)
+    while week < end:
+        after = week + timedelta(days=7)
+        if (state := _state(zone, after)) != before:
+            low, high = week, after
+            while (seconds := (high - low) // timedelta(seconds=1)) > 1:
+                middle = low + timedelta(seconds=seconds // 2)  # whole seconds, as written
+                low, high = (middle, high) if _state(zone, middle) == before else (low, middle)
+            found.append(high)
+        week, before = after, state
+    return found
+
+
+def _observances(zone: ZoneInfo, since: int) -> dict[_Observance, list[datetime]]:
+    """The zone's observances from 1 January of `since`, each with its onsets (wall times)."""
+    first = datetime(since, 1, 1, tzinfo=zone)
+    offset, daylight, name = _state(zone, first)
+    # The state the zone is in when the calendar starts: an onset with no change.
+    found = {_Observance(offset, offset, name, daylight): [first.replace(tzinfo=None)]}
+    end = datetime(max(LAST_YEAR, since + 10) + 1, 1, 1, tzinfo=UTC)
+    for instant in _changes(zone, first.astimezone(UTC), end):
+        to, daylight, name = _state(zone, instant)
+        onset = (instant + offset).replace(tzinfo=None)  # the wall time before the change
+        found.setdefault(_Observance(offset, to, name, daylight), []).append(onset)
+        offset = to
+    return found
+
+
+@lru_cache(maxsize=4096)  # one per zone in use and first year; there are about 600 zones
+def vtimezone(tzid: str, since: int = 1970) -> bytes:
+    """A zone's VTIMEZONE from 1 January of `since` on, as bytes (empty for an unknown zone).
+
+    A zone without changes from then on (Dakar, or Mexico City since 2022) is one STANDARD
+    block.
+    """
     try:
-        zone = Timezone.from_tzid(
-            tzid, first_date=Timezone.DEFAULT_FIRST_DATE, last_date=Timezone.DEFAULT_LAST_DATE
-        )
-    except ValueError:
+        zone = _zone(tzid)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
         return b""
-    return zone.to_ical()
+    component = Timezone()
+    component.add("tzid", tzid)
+    observances = _observances(zone, since)
+    for observance, onsets in observances.items():
+        daylight = observance.daylight and len(observances) > 1
+        block = TimezoneDaylight() if daylight else TimezoneStandard()
+        block.add("dtstart", onsets[0])
+        # With RDATEs, ical.js and libical take the onsets from them alone, and skip DTSTART
+        # (as vzic, which writes their zones, the first onset is listed again).
+        for onset in onsets if len(onsets) > 1 else ():
+            block.add("rdate", onset)  # one line each
+        block.add("tzoffsetfrom", observance.offset_from)
+        block.add("tzoffsetto", observance.offset_to)
+        block.add("tzname", observance.name)
+        component.add_component(block)
+    return component.to_ical()
 
 
 def assemble(name: str, parts: Iterable[EventPart]) -> bytes:
-    """A whole feed from its events' parts: VTIMEZONEs (by TZID) first, then the events."""
+    """A whole feed from its events' parts: VTIMEZONEs (by TZID) first, then the events.
+
+    Each zone's VTIMEZONE starts the year before the earliest event using it.
+    """
     parts = list(parts)
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", vText(name))  # an X- property is TEXT (RFC 5545 3.8.8.2): escaped
     head = cal.to_ical()  # BEGIN:VCALENDAR, its properties, END:VCALENDAR
     end = b"END:VCALENDAR\r\n"
-    tzids = sorted(set().union(*(part.tzids for part in parts)))
-    return b"".join(
-        [head[: -len(end)], *(vtimezone(t) for t in tzids), *(p.ical for p in parts), end]
-    )
+    since: dict[str, int] = {}
+    for part in parts:
+        for tzid in part.tzids:
+            since[tzid] = min(since.get(tzid, part.since), part.since)
+    zones = (vtimezone(tzid, since[tzid]) for tzid in sorted(since))
+    return b"".join([head[: -len(end)], *zones, *(p.ical for p in parts), end])
 
 
 def calendar(events: Iterable[Event], name: str, url_for_event=None) -> bytes:

@@ -16,7 +16,7 @@ bound leaves dates out, the result says so (``Occurrences.complete``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -100,9 +100,26 @@ def repeats(event: Event) -> bool:
     return bool(event.rrule) and supported_rule(event.rrule)
 
 
+def aware_until(rule_text: str, zone: tzinfo) -> str:
+    """The rule with a date-only UNTIL read as the end of that day in the event's zone, in UTC.
+
+    Calendar files write UNTIL as a bare date for all-day events, and rows stored before the
+    forms wrote it in UTC have one too; dateutil refuses a bare UNTIL with an aware DTSTART.
+    """
+    parts = parse_rule(rule_text)
+    until = parts.get("UNTIL", "")
+    if not (len(until) == 8 and until.isdigit()):
+        return rule_text
+    day = datetime.strptime(until, "%Y%m%d").date()
+    end = datetime.combine(day, time(23, 59, 59), zone).astimezone(UTC)
+    parts["UNTIL"] = end.strftime("%Y%m%dT%H%M%SZ")
+    return ";".join(f"{key}={value}" for key, value in parts.items())
+
+
 def rule_for(event: Event) -> rrule:
     """The event's rule, anchored at its first start in its own zone."""
-    return rrulestr(event.rrule, dtstart=local(event, event.starts_at), cache=False)
+    first = local(event, event.starts_at)
+    return rrulestr(aware_until(event.rrule, first.tzinfo), dtstart=first, cache=False)
 
 
 # --- bounded expansion ------------------------------------------------------------------------
@@ -261,6 +278,7 @@ def rule_starts(
     take more than MAX_DAYS_EXAMINED days (or what is left of the page's allowance). Raises
     ValueError for a rule dateutil cannot read.
     """
+    rule_text = aware_until(rule_text, first.tzinfo)
     parts = parse_rule(rule_text)
     moved = _start_near(parts, first, after.astimezone(first.tzinfo))
     if moved is None:
@@ -391,6 +409,7 @@ def _last_start(rule_text: str, first: datetime) -> datetime | None:
     over its last two years, and when none falls there UNTIL itself stands for the last start
     (every start is before it: the series' end is then known to within a period).
     """
+    rule_text = aware_until(rule_text, first.tzinfo)
     parts = parse_rule(rule_text)
     if "COUNT" in parts:
         count = int(parts["COUNT"]) if parts["COUNT"].isdigit() else 0

@@ -62,15 +62,40 @@ class EventDraft:
     visibility: Visibility = Visibility.PUBLIC
 
 
+def time_exists(wall: datetime, zone: str) -> bool:
+    """Whether the clocks of a zone show this wall time (not skipped when they go forward)."""
+    instant = wall.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    return instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None) == wall.replace(tzinfo=None)
+
+
 def to_utc(wall: datetime, zone: str) -> datetime:
     """A wall time in a zone as an aware UTC instant; refuse a time the clocks skip."""
-    instant = wall.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
-    if instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None) != wall.replace(tzinfo=None):
+    if not time_exists(wall, zone):
         raise ServiceError(
             "no_such_time",
             _("This time does not exist that day: the clocks change. Please choose another time."),
         )
-    return instant
+    return _rule_instant(wall, zone)
+
+
+def _rule_instant(wall: datetime, zone: str) -> datetime:
+    """A date of a series as expanding the rule gives it, even on the day the clocks skip."""
+    return wall.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def _until_in_utc(rrule: str, zone: str, all_day: bool) -> str:
+    """The rule with a date UNTIL written as a UTC time, as the pages and feeds read it.
+
+    A date ends the series on that day: at its start for an all-day event (as importing
+    does), at its last second otherwise.
+    """
+    parts = [part.split("=", 1) for part in rrule.split(";") if "=" in part]
+    for part in parts:
+        if part[0].strip().upper() == "UNTIL" and len(part[1].strip()) == 8:
+            day = datetime.strptime(part[1].strip(), "%Y%m%d")
+            wall = day if all_day else day.replace(hour=23, minute=59, second=59)
+            part[1] = _rule_instant(wall, zone).strftime("%Y%m%dT%H%M%SZ")
+    return ";".join("=".join(part) for part in parts) if parts else rrule
 
 
 def _apply(event: Event, draft: EventDraft) -> None:
@@ -88,8 +113,9 @@ def _apply(event: Event, draft: EventDraft) -> None:
     event.all_day = draft.all_day
     event.starts_at = starts
     event.ends_at = ends if ends > starts else starts + timedelta(days=1)
-    event.rrule = draft.rrule
-    event.exdates = [to_utc(d, draft.timezone).isoformat() for d in draft.exdates_local]
+    event.rrule = _until_in_utc(draft.rrule, draft.timezone, draft.all_day)
+    # A date left out may be the one the clocks skip: it is the rule's date that day.
+    event.exdates = [_rule_instant(d, draft.timezone).isoformat() for d in draft.exdates_local]
     event.location = draft.location.strip()[:300]
     event.latitude, event.longitude = draft.latitude, draft.longitude
     event.online_url = web_url(draft.online_url)
@@ -185,6 +211,30 @@ def change_occurrence(
             date=recurrence_id.isoformat(),
         )
     return override
+
+
+def exclude_occurrence(actor: User, event: Event, recurrence_id: datetime) -> None:
+    """Leave one date out of a series (EXDATE in feeds), with any change made to it."""
+    if not event.rrule:
+        raise ServiceError("not_repeating", _("This event does not repeat."))
+    with atomic():
+        value = recurrence_id.astimezone(UTC).isoformat()
+        if value not in (event.exdates or []):
+            event.exdates = [*(event.exdates or []), value]  # a new list: the column sees it
+        for override in [o for o in event.overrides if o.recurrence_id == recurrence_id]:
+            event.overrides.remove(override)
+            db.session.delete(override)
+        event.sequence += 1
+        event.updated_at = utcnow()
+        event.last_ends_at = event_end(event)
+        audit.record(
+            actor,
+            "event.occurrence",  # audit.py has no label of its own for leaving a date out
+            org=event.organisation,
+            event=event.id,
+            date=recurrence_id.isoformat(),
+            left_out=True,
+        )
 
 
 # --- campaigns --------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import DateTimePattern, match_skeleton, parse_pattern
+from babel.lists import format_list
 from flask import has_request_context, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -68,6 +69,11 @@ def weekday_name(index: int, width: str = "wide") -> str:
     return locale().days["format"][width][index]
 
 
+def month_name(month: int, width: str = "wide") -> str:
+    """January is 1."""
+    return locale().months["format"][width][month]
+
+
 def when(occ: Occurrence) -> dict[str, str]:
     """An occurrence's time for the reader, and in the event's own zone when that differs.
 
@@ -97,10 +103,16 @@ def when(occ: Occurrence) -> dict[str, str]:
     return {"reader": span, "own": other}
 
 
-def campaign_status(status) -> str:
-    """A campaign's status in the reader's language."""
+def campaign_status(status, ends_on: date | None = None) -> str:
+    """A campaign's status in the reader's language; "Ended" once its last day has passed.
+
+    With ``ends_on``, a campaign nobody closed does not say "Active" for ever.
+    """
+    value = str(status.value if hasattr(status, "value") else status)
+    if ends_on is not None and value != "closed" and ends_on < datetime.now(reader_zone()).date():
+        return _("Ended")
     return {"planned": _("Planned"), "active": _("Active"), "closed": _("Closed")}.get(
-        str(status.value if hasattr(status, "value") else status), str(status)
+        value, value
     )
 
 
@@ -111,28 +123,168 @@ def short_time(occ: Occurrence) -> str:
     return fmt("Hm", occ.starts_at, reader_zone())
 
 
-def describe_rule(rrule: str, zone: str) -> str:
-    """'Every week on Tuesday, 10 times' for an RRULE, in plain words."""
-    rule = parse_rule(rrule)
-    n = int(rule.get("INTERVAL", "1") or 1)
+def until_date(value: str, zone: str) -> date:
+    """The last date an UNTIL names, in the event's zone (a date, a UTC or floating time)."""
+    if len(value) == 8:
+        return datetime.strptime(value, "%Y%m%d").date()
+    instant = datetime.strptime(value[:15], "%Y%m%dT%H%M%S")
+    if value.endswith("Z"):
+        return instant.replace(tzinfo=UTC).astimezone(zone_named(zone)).date()
+    return instant.date()
+
+
+def _joined(items: list[str]) -> str:
+    """'Monday and Thursday', in the reader's language."""
+    return format_list(items, locale=locale()) if items else ""
+
+
+def _position(n: int) -> str:
+    """'first', 'last'... : which of a weekday in the month (or year)."""
     words = {
-        "DAILY": (_("Every day"), _("Every %(n)d days", n=n)),
-        "WEEKLY": (_("Every week"), _("Every %(n)d weeks", n=n)),
-        "MONTHLY": (_("Every month"), _("Every %(n)d months", n=n)),
-        "YEARLY": (_("Every year"), _("Every %(n)d years", n=n)),
-    }.get(rule.get("FREQ", ""))
-    if words is None:
+        1: _("first"),
+        2: _("second"),
+        3: _("third"),
+        4: _("fourth"),
+        5: _("fifth"),
+        -1: _("last"),
+        -2: _("second to last"),
+    }
+    if n in words:
+        return words[n]
+    return _("number %(n)d", n=n) if n > 0 else _("number %(n)d from the end", n=-n)
+
+
+def _day_of_month(n: int) -> str:
+    """'the 15th', 'the last day': a day of the month (English suffixes are their own words)."""
+    if n == -1:
+        return _("the last day")
+    if n < 0:
+        return _("day %(n)d from the end", n=-n)
+    if n % 10 == 1 and n != 11:
+        return _("the %(n)dst", n=n)
+    if n % 10 == 2 and n != 12:
+        return _("the %(n)dnd", n=n)
+    if n % 10 == 3 and n != 13:
+        return _("the %(n)drd", n=n)
+    return _("the %(n)dth", n=n)
+
+
+def _weekdays(byday: str) -> tuple[list[str], bool]:
+    """BYDAY in words ('last Friday', 'Monday') and whether they have positions."""
+    words, ordinal = [], False
+    for item in filter(None, byday.upper().split(",")):
+        code, position = item[-2:], item[:-2]
+        if code not in WEEKDAYS:
+            continue
+        name = weekday_name(WEEKDAYS.index(code))
+        if position.lstrip("+-").isdigit():
+            ordinal = True
+            words.append(_("%(position)s %(day)s", position=_position(int(position)), day=name))
+        else:
+            words.append(name)
+    return words, ordinal
+
+
+def _numbers(value: str) -> list[int]:
+    return [int(v) for v in value.split(",") if v.strip().lstrip("+-").isdigit()]
+
+
+_EVERY = {
+    "DAILY": (lambda n: _("every day"), lambda n: _("every %(n)d days", n=n)),
+    "WEEKLY": (lambda n: _("every week"), lambda n: _("every %(n)d weeks", n=n)),
+    "MONTHLY": (lambda n: _("every month"), lambda n: _("every %(n)d months", n=n)),
+    "YEARLY": (lambda n: _("every year"), lambda n: _("every %(n)d years", n=n)),
+}
+
+
+def _phrase(freq: str, n: int, days: list[str], ordinal: bool, monthdays: list[str], on: str):
+    """The main words of a rule, and which of its parts they say."""
+    one = n == 1
+    if freq == "WEEKLY" and days and not ordinal:
+        if one:
+            return _("every week on %(days)s", days=_joined(days)), {"days"}
+        return _("every %(n)d weeks on %(days)s", n=n, days=_joined(days)), {"days"}
+    if freq == "MONTHLY" and days and ordinal:
+        if one:
+            return _("%(days)s of every month", days=_joined(days)), {"days"}
+        return _("%(days)s of every %(n)d months", n=n, days=_joined(days)), {"days"}
+    if freq == "MONTHLY" and monthdays and not days:
+        if one:
+            return _("on %(days)s of every month", days=_joined(monthdays)), {"monthdays"}
+        text = _("on %(days)s of every %(n)d months", n=n, days=_joined(monthdays))
+        return text, {"monthdays"}
+    if freq == "YEARLY" and on:
+        if one:
+            return _("every year on %(date)s", date=on), {"monthdays", "months"}
+        return _("every %(n)d years on %(date)s", n=n, date=on), {"monthdays", "months"}
+    return _EVERY[freq][0 if one else 1](n), set()
+
+
+def _yearly_date(rule: dict[str, str], first: datetime | None) -> str:
+    """'March 8' for a yearly rule on one day of one month ('' for any other)."""
+    months, days = _numbers(rule.get("BYMONTH", "")), _numbers(rule.get("BYMONTHDAY", ""))
+    # BYMONTHDAY without BYMONTH picks that day of every month: not one date a year.
+    if "BYDAY" in rule or len(months) > 1 or len(days) > 1 or (days and not months):
+        return ""
+    if not (months and days) and first is None:
+        return ""
+    month = months[0] if months else first.month
+    day = days[0] if days else first.day
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return ""
+    # A leap year holds every day a yearly rule can name (29 February too).
+    try:
+        return fmt("MMMMd", datetime(2024, month, day, 12, tzinfo=UTC), UTC)
+    except ValueError:  # 30 February and the like: no date
+        return ""
+
+
+def _ending(rule: dict[str, str], zone: str) -> list[str]:
+    """'10 times' or 'until Dec 31, 2026'."""
+    if rule.get("COUNT", "").isdigit():
+        count = int(rule["COUNT"])
+        return [ngettext("%(num)d time", "%(num)d times", count)]
+    if "UNTIL" in rule:
+        try:
+            last = datetime.combine(until_date(rule["UNTIL"], zone), time(12), UTC)
+        except ValueError:
+            return []
+        return [_("until %(date)s", date=fmt("yMMMd", last, UTC))]
+    return []
+
+
+def describe_rule(rrule: str, zone: str, start: datetime | None = None) -> str:
+    """An RRULE in plain words, e.g. 'Last Friday of every month · 10 times'.
+
+    ``start`` gives the day a rule without BYDAY or BYMONTHDAY takes from its first date.
+    """
+    rule = parse_rule(rrule)
+    freq, interval = rule.get("FREQ", "").upper(), rule.get("INTERVAL", "1")
+    n = int(interval) if interval.isdigit() and int(interval) > 0 else 1
+    if freq not in _EVERY:
         return _("Repeats")
-    text = words[0] if n == 1 else words[1]
-    days = [WEEKDAYS.index(d[-2:]) for d in rule.get("BYDAY", "").split(",") if d[-2:] in WEEKDAYS]
-    if days:
-        text += " · " + ", ".join(weekday_name(i) for i in days)
-    if "COUNT" in rule:
-        text += " · " + _("%(n)s times", n=rule["COUNT"])
-    elif "UNTIL" in rule:
-        until = datetime.strptime(rule["UNTIL"][:8], "%Y%m%d").replace(tzinfo=UTC)
-        text += " · " + _("until %(date)s", date=fmt("yMMMd", until, zone_named(zone)))
-    return text
+    first = start.astimezone(zone_named(zone)) if start else None
+    days, ordinal = _weekdays(rule.get("BYDAY", ""))
+    monthdays = [_day_of_month(d) for d in _numbers(rule.get("BYMONTHDAY", "")) if d]
+    months = [month_name(m) for m in _numbers(rule.get("BYMONTH", "")) if 1 <= m <= 12]
+    if first and not (days or monthdays):  # the rule repeats its first date's day
+        if freq == "WEEKLY":
+            days = [weekday_name(first.weekday())]
+        elif freq == "MONTHLY":
+            monthdays = [_day_of_month(first.day)]
+    on = _yearly_date(rule, first) if freq == "YEARLY" else ""
+    text, shown = _phrase(freq, n, days, ordinal, monthdays, on)
+    details = []
+    if days and "days" not in shown:
+        details.append(_("on %(days)s", days=_joined(days)))
+    if monthdays and "monthdays" not in shown:
+        details.append(_("on %(days)s", days=_joined(monthdays)))
+    if months and "months" not in shown:
+        details.append(_("in %(months)s", months=_joined(months)))
+    if set(rule) - {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "COUNT", "UNTIL"}:
+        details.append(_("with further conditions from the imported file"))
+    text = " · ".join([text, *details, *_ending(rule, zone)])
+    return text[:1].upper() + text[1:]
 
 
 def day_label(day: date) -> str:
