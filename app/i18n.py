@@ -6,7 +6,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
-from flask import current_app, g, request, session
+from babel.core import get_global
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale as babel_locale
 from flask_login import current_user
 
@@ -14,11 +15,33 @@ from app.config import LANGUAGES, RTL_LANGUAGES
 from app.models.orgs import fold
 
 LANGUAGE_COOKIE = "lang"
+# An anonymous reader's zone: chosen on /time-zone (session) or sent by static/js/timezone.js.
+TIMEZONE_COOKIE = "tz"
 
 # Working languages an organisation can declare, beyond the five of the interface.
 ORG_LANGUAGES = ("es", "fr", "ar", "it", "en", "pt", "wo", "ff", "ber", "qu", "nah", "mam", "kek")
 # The countries of the movement come first in pickers; every other country follows.
 MOVEMENT_COUNTRIES = ("HN", "SV", "GT", "NI", "MX", "SN", "MR", "TN", "DZ", "IT")
+# The zones the movement lives in come first in zone pickers, in this order, then UTC.
+MOVEMENT_ZONES = (
+    "America/Tegucigalpa",
+    "America/El_Salvador",
+    "America/Guatemala",
+    "America/Managua",
+    "America/Mexico_City",
+    "America/Tijuana",
+    "Africa/Dakar",
+    "Africa/Nouakchott",
+    "Africa/Bamako",
+    "Africa/Niamey",
+    "Africa/Tunis",
+    "Africa/Algiers",
+    "Africa/Casablanca",
+    "Europe/Rome",
+    "Europe/Madrid",
+    "Europe/Paris",
+    "UTC",
+)
 
 
 def select_locale() -> str:
@@ -42,11 +65,21 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    """The user's own zone, else the default (UTC)."""
+    """The reader's zone: the account's; for a visitor the one chosen here or the browser's.
+
+    Else the default (UTC). A visitor's cookie is anything a browser sends: only a zone
+    tzdata knows by that exact name is taken.
+    """
+    default = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    if not has_request_context():
+        return default
     user = current_user
-    if user and user.is_authenticated and is_valid_timezone(user.timezone):
-        return user.timezone
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    if user and user.is_authenticated:
+        return user.timezone if is_valid_timezone(user.timezone) else default
+    for chosen in (session.get(TIMEZONE_COOKIE), request.cookies.get(TIMEZONE_COOKIE)):
+        if is_known_timezone(chosen):
+            return chosen
+    return default
 
 
 def current_language() -> str:
@@ -60,16 +93,31 @@ def text_direction() -> str:
 
 
 @lru_cache(maxsize=1)
+def _known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_known_timezone(name: object) -> bool:
+    """True when the name is exactly one of tzdata's zones (safe for a value from a cookie)."""
+    return isinstance(name, str) and name in _known_timezones()
+
+
+@lru_cache(maxsize=1)
 def all_timezones() -> tuple[str, ...]:
-    """IANA zone names people can choose (no legacy aliases such as US/Pacific)."""
+    """IANA zone names people can choose: one per place, no alias, legacy or Etc/ names.
+
+    tzdata keeps old spellings beside the current ones (Asia/Calcutta and Asia/Kolkata,
+    America/Buenos_Aires and America/Argentina/Buenos_Aires, US/Pacific); CLDR's alias table,
+    as babel ships it, maps each to its canonical zone, so a name it maps is left out. Zones
+    CLDR keeps for a country of their own (Europe/Vatican) stay. UTC is kept under that name,
+    the one accounts store.
+    """
+    aliases = get_global("zone_aliases")
     return tuple(
         sorted(
             z
             for z in available_timezones()
-            if "/" in z
-            and not z.startswith(
-                ("Etc/", "SystemV/", "US/", "Canada/", "Brazil/", "Chile/", "Mexico/")
-            )
+            if "/" in z and z not in aliases and not z.startswith(("Etc/", "SystemV/"))
         )
         + ["UTC"]
     )

@@ -115,13 +115,13 @@ def test_weekly_meeting_shows_each_member_their_own_time_across_europes_clock_ch
             assert "Mar 24" in shown_at(agenda, before)
             assert f"{first}–" in shown_at(agenda, before)
             assert f"{second}–" in shown_at(agenda, after)
-            assert "17:00 Europe/Rome" in shown_at(agenda, before)
-            assert "17:00 Europe/Rome" in shown_at(agenda, after)
+            assert "17:00 Italy Time" in shown_at(agenda, before)
+            assert "17:00 Italy Time" in shown_at(agenda, after)
         month = page(http, f"/calendar?view=month&{MARCH}")
         assert f"{first} <a" in month and f"{second} <a" in month
     own = page(coordinator, f"/calendar?{MARCH}")
     assert "17:00–18:30 (your time)" in shown_at(own, after)
-    assert "Europe/Rome" not in shown_at(own, after)  # same zone: nothing beside it
+    assert "Italy Time" not in shown_at(own, after)  # same zone: nothing beside it
 
 
 def test_month_navigation_links_to_the_previous_and_next_months(client):
@@ -210,8 +210,8 @@ def test_changing_one_date_leaves_the_series_and_editing_the_series_raises_its_s
     assert moved[third].cancelled
     agenda = page(coordinator, f"/calendar?{MARCH}")
     assert "Special vigil" in agenda
-    assert "19:00 Europe/Rome" in shown_at(agenda, "2026-03-10T18:00:00+00:00")
-    assert "Cancelled" in agenda and "17:00 Europe/Rome" in shown_at(
+    assert "19:00 Italy Time" in shown_at(agenda, "2026-03-10T18:00:00+00:00")
+    assert "Cancelled" in agenda and "17:00 Italy Time" in shown_at(
         agenda, "2026-03-24T16:00:00+00:00"
     )
     assert (

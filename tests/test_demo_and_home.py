@@ -89,7 +89,7 @@ def test_signed_in_home_shows_what_is_next(app, client):
     assert "Reunión semanal de la caravana" in coming
     assert "No events" not in coming and "Nothing planned" not in coming
     unread = _section(html, "unread-rooms")
-    assert "Comité El Progreso" in unread and "new" in unread
+    assert "Comité El Progreso" in unread and 'class="badge"' in unread
     mentions = _section(html, "mentions")
     assert "Giulia Russo" in mentions and "@Rosa" in mentions
     # Her organisations are still listed.

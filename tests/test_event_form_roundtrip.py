@@ -293,3 +293,16 @@ def test_days_of_the_month_typed_on_an_arabic_keyboard_are_read():
     assert parse_monthdays("1, 15 -1") == (1, 15, -1)
     with pytest.raises(ValueError):
         parse_monthdays("32")
+
+
+def test_an_until_earlier_in_its_day_than_the_dates_ends_the_day_before():
+    """Found by the property test: a daily 02:00 meeting in Rome with UNTIL=…T005959Z (01:59
+    in Rome) ends on 1 January; the form and the page must not say 2 January."""
+    from datetime import date, time
+
+    from app.campaigns.forms import repeat_choices
+
+    shown = repeat_choices("FREQ=DAILY;UNTIL=20260102T005959Z", "Europe/Rome", time(2))
+    assert shown is not None and shown.until == date(2026, 1, 1)
+    late = repeat_choices("FREQ=DAILY;UNTIL=20260102T015959Z", "Europe/Rome", time(2))
+    assert late is not None and late.until == date(2026, 1, 2)  # 02:59 in Rome: the 2nd counts

@@ -8,16 +8,13 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from app.auth.passwords import MAX_LENGTH, password_problem
+from app.campaigns.timefmt import ZoneField
 from app.formtools import choices
-from app.i18n import all_timezones, interface_language_choices, is_valid_timezone
+from app.i18n import interface_language_choices, is_valid_timezone
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
-
-
-def _zone_choices():
-    return choices((z, z.replace("_", " ")) for z in all_timezones())
 
 
 def _email_field() -> EmailField:
@@ -65,14 +62,11 @@ class _ProfileFields(FlaskForm):
         validators=[DataRequired(_l("Please enter a name.")), Length(max=80)],
     )
     locale = SelectField(_l("Language"), choices=[])
-    timezone = SelectField(
-        _l("Time zone"), choices=[], validators=[ValidTimezone()], validate_choice=False
-    )
+    timezone = ZoneField(_l("Time zone"), validators=[ValidTimezone()])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.locale.choices = choices(interface_language_choices())
-        self.timezone.choices = _zone_choices()
 
 
 class RegisterForm(_ProfileFields):
@@ -146,3 +140,9 @@ class ChangePasswordForm(NewPasswordForm):
 
 class ProfileForm(_ProfileFields):
     """Display name, language and time zone."""
+
+
+class ReaderZoneForm(FlaskForm):
+    """A visitor's choice of the zone times are shown in (kept in this browser's session)."""
+
+    timezone = ZoneField(_l("Your time zone"), validators=[ValidTimezone()])

@@ -27,9 +27,9 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 
 from app.campaigns.recurrence import FREQUENCIES, WEEKDAYS, parse_rule
 from app.campaigns.services import EventDraft
-from app.campaigns.timefmt import month_name, until_date, weekday_name
+from app.campaigns.timefmt import ZoneField, month_name, until_date, weekday_name
 from app.formtools import CheckboxList, choices
-from app.i18n import all_timezones, is_valid_timezone
+from app.i18n import is_valid_timezone
 from app.models import CampaignStatus, Visibility
 
 
@@ -181,8 +181,11 @@ class RepeatChoices:
     until: date | None = None
 
 
-def repeat_choices(rrule: str, zone: str) -> RepeatChoices | None:
-    """The form's answers that give exactly this rule; None when the form cannot show it."""
+def repeat_choices(rrule: str, zone: str, at: time | None = None) -> RepeatChoices | None:
+    """The form's answers that give exactly this rule; None when the form cannot show it.
+
+    ``at``: the wall time the event starts at (see timefmt.until_date).
+    """
     rule = parse_rule(rrule)
     try:
         freq, interval = rule["FREQ"], int(rule.get("INTERVAL", "1"))
@@ -194,7 +197,7 @@ def repeat_choices(rrule: str, zone: str) -> RepeatChoices | None:
         monthdays = parse_monthdays(rule.get("BYMONTHDAY", "").replace(",", " "))
         months = tuple(sorted({int(m) for m in filter(None, rule.get("BYMONTH", "").split(","))}))
         count = int(rule["COUNT"]) if "COUNT" in rule else None
-        until = until_date(rule["UNTIL"], zone) if "UNTIL" in rule else None
+        until = until_date(rule["UNTIL"], zone, at) if "UNTIL" in rule else None
     except (KeyError, ValueError, AttributeError):
         return None
     plain = positions <= {""}
@@ -243,15 +246,15 @@ class EventForm(FlaskForm):
         validators=[Length(max=20_000)],
         render_kw={"dir": "auto"},
     )
-    timezone = SelectField(
+    timezone = ZoneField(
         _l("Time zone of the event"),
         description=_l("The times below are the clock time in this place."),
-        choices=[],
-        validate_choice=False,
     )
     day = DateField(_l("Date"), validators=[DataRequired(_l("Choose a date."))])
     start_time = TimeField(_l("Start time"), validators=[Optional()])
     end_time = TimeField(_l("End time"), validators=[Optional()])
+    # Shown only once an end before the start has been asked about (see validate_end_time).
+    ends_next_day = BooleanField(_l("It ends the next day"))
     end_day = DateField(
         _l("Last day (optional)"),
         description=_l("For an event over several days."),
@@ -313,7 +316,6 @@ class EventForm(FlaskForm):
             del self.visibility  # neither shown nor sent: the campaign decides who sees it
         # The rule being edited, kept as stored unless the person changes the repeat fields.
         self.stored_rule = stored_rule
-        self.timezone.choices = choices((z, z.replace("_", " ")) for z in all_timezones())
         self.repeat.choices = choices(
             [
                 ("", _l("Does not repeat")),
@@ -345,7 +347,14 @@ class EventForm(FlaskForm):
     @property
     def imported_rule(self) -> bool:
         """Whether the stored rule is one the repeat fields cannot show exactly."""
-        return bool(self.stored_rule) and repeat_choices(self.stored_rule, self.zone) is None
+        if not self.stored_rule:
+            return False
+        return repeat_choices(self.stored_rule, self.zone, self._at) is None
+
+    @property
+    def _at(self) -> time | None:
+        """The wall time the event starts at, as the form says it (None for all-day events)."""
+        return self.start_time.data if not self.all_day.data else None
 
     @property
     def zone(self) -> str:
@@ -361,6 +370,29 @@ class EventForm(FlaskForm):
         """Check that there is a start time, unless the event lasts all day."""
         if not self.all_day.data and field.data is None:
             raise ValidationError(_l("Enter a start time, or tick All day."))
+
+    @property
+    def ends_before_start(self) -> bool:
+        """Whether a timed event's end time is not after its start on the same date."""
+        return bool(
+            not self.all_day.data
+            and self.start_time.data
+            and self.end_time.data
+            and self.end_time.data <= self.start_time.data
+            and self.end_day.data in (None, self.day.data)
+        )
+
+    @property
+    def asks_next_day(self) -> bool:
+        """Whether the page shows the "It ends the next day" choice."""
+        return self.ends_before_start or bool(self.ends_next_day.data)
+
+    def validate_end_time(self, field) -> None:
+        """Ask, rather than guess, whether an end before the start is on the next day."""
+        if self.ends_before_start and not self.ends_next_day.data:
+            raise ValidationError(
+                _l("The end is not after the start. Does the event end the next day?")
+            )
 
     def validate_end_day(self, field) -> None:
         """Check that the last day is not before the first."""
@@ -445,7 +477,7 @@ class EventForm(FlaskForm):
         wanted = self.answers()
         if not wanted.freq:
             return ""
-        if self.stored_rule and repeat_choices(self.stored_rule, self.zone) == wanted:
+        if self.stored_rule and repeat_choices(self.stored_rule, self.zone, self._at) == wanted:
             return self.stored_rule
         parts = [f"FREQ={wanted.freq}", f"INTERVAL={wanted.interval}"]
         if wanted.months:
@@ -475,7 +507,7 @@ class EventForm(FlaskForm):
         if not self.end_time.data:
             return starts + timedelta(hours=1)  # an hour long without an end
         ends = datetime.combine(last_day, self.end_time.data)
-        if ends <= starts and not self.end_day.data:  # an evening vigil that ends after midnight
+        if ends <= starts and self.ends_next_day.data:  # an evening vigil ending after midnight
             ends += timedelta(days=1)
         return ends
 
@@ -515,7 +547,7 @@ class EventForm(FlaskForm):
         self.end_day.data = last_day if last_day > start.date() else None
         if not self.in_campaign:
             self.visibility.data = event.visibility.value
-        shown = repeat_choices(event.rrule, event.timezone) if event.rrule else None
+        shown = repeat_choices(event.rrule, event.timezone, start.time()) if event.rrule else None
         shown = shown or RepeatChoices()  # a rule the fields cannot show is kept apart
         self.repeat.data, self.interval.data = shown.freq, shown.interval
         self.weekdays.data, self.positions.data = list(shown.weekdays), list(shown.positions)

@@ -12,15 +12,17 @@ from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import DateTimePattern, match_skeleton, parse_pattern
+from babel.dates import DateTimePattern, get_timezone_location, match_skeleton, parse_pattern
 from babel.lists import format_list
 from flask import has_request_context, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectField
 
 from app.campaigns.recurrence import WEEKDAYS, Occurrence, parse_rule, zone_named
-from app.i18n import select_timezone
+from app.i18n import MOVEMENT_ZONES, all_timezones, select_timezone
+from app.models.orgs import fold
 
 _READER_ZONE = "caravana.reader_zone"  # where a request keeps its reader's zone
 
@@ -59,9 +61,68 @@ def fmt(skeleton: str, instant: datetime, zone: ZoneInfo) -> str:
     return _pattern(skeleton, language).apply(instant.astimezone(zone), language)
 
 
-def zone_label(zone: ZoneInfo | str) -> str:
-    """A zone's name as people read it (no underscores)."""
-    return str(zone).replace("_", " ")
+def zone_label(zone: ZoneInfo | str, language: Locale | str | None = None) -> str:
+    """A zone as a family member reads it, in their language: 'hora de Honduras'.
+
+    The country's time, with the city where the country has several zones ('hora de México
+    (Ciudad de México)'): what CLDR calls the zone's location. UTC has no country: its own
+    name ('tiempo universal coordinado (UTC)').
+    """
+    return _zone_label(str(zone), str(language or locale()))
+
+
+@lru_cache(maxsize=4096)
+def _zone_label(name: str, language: str) -> str:
+    if name in ("UTC", "Etc/UTC"):
+        named = Locale.parse(language).time_zones.get("Etc/UTC", {}).get("long", {})
+        return f"{named['standard']} (UTC)" if "standard" in named else "UTC"
+    try:
+        return get_timezone_location(name, locale=language)
+    except LookupError:  # a zone newer than babel's data: its own name, readably
+        return name.replace("_", " ")
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """(IANA name, label) pairs for a zone picker: the movement's zones, then all by label."""
+    return list(_zone_choices(str(locale())))
+
+
+@lru_cache(maxsize=16)
+def _zone_choices(language: str) -> tuple[tuple[str, str], ...]:
+    labels = {z: zone_label(z, language) for z in all_timezones()}
+    # Two zones of a country CLDR counts as one-zone read alike: their cities tell them apart.
+    seen: dict[str, int] = {}
+    for label in labels.values():
+        seen[label] = seen.get(label, 0) + 1
+    for zone, label in labels.items():
+        if seen[label] > 1:
+            city = get_timezone_location(zone, locale=language, return_city=True)
+            labels[zone] = f"{label} ({city})"
+    first = [(z, labels[z]) for z in MOVEMENT_ZONES if z in labels]
+    # By label as a reader looks it up, accents folded as in the country picker.
+    rest = sorted(
+        ((z, label) for z, label in labels.items() if z not in MOVEMENT_ZONES),
+        key=lambda pair: (fold(pair[1]), pair[1]),
+    )
+    return tuple(first + rest)
+
+
+class ZoneField(SelectField):
+    """A time-zone picker: readable names, IANA names as values (what is stored).
+
+    A zone stored before the picker dropped aliases (Asia/Calcutta) is listed too, so that
+    saving a form unchanged keeps it rather than taking the first of the list.
+    """
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        super().__init__(label, validators, validate_choice=False, **kwargs)
+        self.choices = zone_choices()
+
+    def iter_choices(self):
+        """The picker's zones, with the current one when the list does not hold it."""
+        if self.data and self.data not in {value for value, _label in self.choices}:
+            self.choices = [(self.data, zone_label(self.data)), *self.choices]
+        return super().iter_choices()
 
 
 def weekday_name(index: int, width: str = "wide") -> str:
@@ -90,7 +151,7 @@ def when(occ: Occurrence) -> dict[str, str]:
         return {"reader": text + " · " + _("all day"), "own": ""}
     reader = reader_zone()
     span = fmt("yMMMEd", occ.starts_at, reader) + ", " + fmt("Hm", occ.starts_at, reader)
-    span += "–" + fmt("Hm", occ.ends_at, reader)
+    span += "–" + _end_text(occ, reader)
     if current_user.is_authenticated:
         span += " " + _("(your time)")
     else:
@@ -101,6 +162,20 @@ def when(occ: Occurrence) -> dict[str, str]:
         if occ.starts_at.astimezone(own).date() != occ.starts_at.astimezone(reader).date():
             other = fmt("MMMEd", occ.starts_at, own) + ", " + other
     return {"reader": span, "own": other}
+
+
+def _end_text(occ: Occurrence, zone: ZoneInfo) -> str:
+    """The end time, saying when it falls on a later day than the start ('01:00 (next day)').
+
+    An end at midnight closes its start's day: "18:00–00:00" needs no note.
+    """
+    first = occ.starts_at.astimezone(zone).date()
+    last = (occ.ends_at.astimezone(zone) - timedelta(microseconds=1)).date()
+    if last == first + timedelta(days=1):
+        return _("%(time)s (next day)", time=fmt("Hm", occ.ends_at, zone))
+    if last > first:
+        return fmt("MMMEd", occ.ends_at, zone) + ", " + fmt("Hm", occ.ends_at, zone)
+    return fmt("Hm", occ.ends_at, zone)
 
 
 def campaign_status(status, ends_on: date | None = None) -> str:
@@ -123,13 +198,19 @@ def short_time(occ: Occurrence) -> str:
     return fmt("Hm", occ.starts_at, reader_zone())
 
 
-def until_date(value: str, zone: str) -> date:
-    """The last date an UNTIL names, in the event's zone (a date, a UTC or floating time)."""
+def until_date(value: str, zone: str, at: time | None = None) -> date:
+    """The last date an UNTIL names, in the event's zone (a date, a UTC or floating time).
+
+    ``at`` is the wall time the event's dates start at: an UNTIL earlier in its day than that
+    (files write e.g. 00:59:59Z) ends the series the day before.
+    """
     if len(value) == 8:
         return datetime.strptime(value, "%Y%m%d").date()
     instant = datetime.strptime(value[:15], "%Y%m%dT%H%M%S")
     if value.endswith("Z"):
-        return instant.replace(tzinfo=UTC).astimezone(zone_named(zone)).date()
+        instant = instant.replace(tzinfo=UTC).astimezone(zone_named(zone)).replace(tzinfo=None)
+    if at is not None and instant.time() < at:
+        return instant.date() - timedelta(days=1)
     return instant.date()
 
 
@@ -239,14 +320,14 @@ def _yearly_date(rule: dict[str, str], first: datetime | None) -> str:
         return ""
 
 
-def _ending(rule: dict[str, str], zone: str) -> list[str]:
+def _ending(rule: dict[str, str], zone: str, at: time | None = None) -> list[str]:
     """'10 times' or 'until Dec 31, 2026'."""
     if rule.get("COUNT", "").isdigit():
         count = int(rule["COUNT"])
         return [ngettext("%(num)d time", "%(num)d times", count)]
     if "UNTIL" in rule:
         try:
-            last = datetime.combine(until_date(rule["UNTIL"], zone), time(12), UTC)
+            last = datetime.combine(until_date(rule["UNTIL"], zone, at), time(12), UTC)
         except ValueError:
             return []
         return [_("until %(date)s", date=fmt("yMMMd", last, UTC))]
@@ -283,7 +364,8 @@ def describe_rule(rrule: str, zone: str, start: datetime | None = None) -> str:
         details.append(_("in %(months)s", months=_joined(months)))
     if set(rule) - {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "COUNT", "UNTIL"}:
         details.append(_("with further conditions from the imported file"))
-    text = " · ".join([text, *details, *_ending(rule, zone)])
+    at = start.astimezone(zone_named(zone)).time() if start is not None else None
+    text = " · ".join([text, *details, *_ending(rule, zone, at)])
     return text[:1].upper() + text[1:]
 
 
@@ -320,4 +402,6 @@ TEMPLATE_GLOBALS = {
     "describe_rule": describe_rule,
     "day_label": day_label,
     "occurrence_url": occurrence_url,
+    "zone_label": zone_label,
+    "reader_zone": reader_zone,
 }

@@ -1,17 +1,27 @@
-"""Home page, language switcher and the /healthz probe."""
+"""Home page, language switcher, a visitor's time zone and the /healthz probe."""
 
 from __future__ import annotations
 
 import os
 
-from flask import current_app, jsonify, make_response, redirect, render_template, request, session
+from flask import (
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import text
 
 from app import realtime
+from app.auth.forms import ReaderZoneForm
 from app.config import LANGUAGES
 from app.extensions import db
-from app.i18n import LANGUAGE_COOKIE
+from app.i18n import LANGUAGE_COOKIE, TIMEZONE_COOKIE, select_timezone
 from app.main import bp, queries
 from app.orgs.queries import listed_count, my_orgs
 from app.security import safe_next
@@ -52,6 +62,24 @@ def set_language(code: str):
             secure=current_app.config["SESSION_COOKIE_SECURE"],
         )
     return response
+
+
+@bp.route("/time-zone", methods=["GET", "POST"])
+def time_zone():
+    """Let a visitor choose the zone times are shown in, and go back (no JavaScript needed).
+
+    The choice lives in this browser's session; an account keeps its zone in the profile.
+    """
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.profile"))
+    back = safe_next(request.args.get("next"))
+    form = ReaderZoneForm()
+    if form.validate_on_submit():
+        session[TIMEZONE_COOKIE] = form.timezone.data
+        return redirect(back)
+    if not form.is_submitted():
+        form.timezone.data = select_timezone()
+    return render_template("main/time_zone.html", form=form, back=back)
 
 
 @bp.get("/healthz")
