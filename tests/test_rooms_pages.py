@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Membership, Mention, MessageReport, Room, RoomScope
+from app.models import Membership, Mention, MessageReport, Role, Room, RoomScope
 from app.rooms import services
 from tests import factories
 from tests.test_rooms_sockets import (  # noqa: F401 - stranger is a fixture used here
@@ -305,8 +305,10 @@ def test_report_lands_in_the_moderation_queue_and_is_resolved(app, world):
     """A member cannot delete another's message but reports it with a reason; the
     coordinator sees the report and closes it."""
     room = make_room(world)
+    marta = factories.make_user("Marta Member")
+    factories.add_member(world.org, marta, Role.MEMBER)
     rosa, ana = browser(app, world.coordinator), browser(app, world.member)
-    post(rosa, room, "Name and village of a witness")
+    post(browser(app, marta), room, "Name and village of a witness")
     message = stored(room)[0]
     assert ana.post(f"/rooms/{room.id}/messages/{message.id}/delete").status_code == 403
     report_url = f"/rooms/{room.id}/messages/{message.id}/report"

@@ -69,8 +69,10 @@ from app.permissions.rooms import (
     can_mute,
     can_post,
     can_report_message,
+    can_review_report,
     can_view_room,
     is_muted,
+    report_reviewers,
     room_rights,
 )
 
@@ -115,6 +117,7 @@ __all__ = [
     "can_remove_member",
     "can_remove_participant",
     "can_report_message",
+    "can_review_report",
     "can_request_join",
     "can_request_org",
     "can_rsvp",
@@ -140,6 +143,7 @@ __all__ = [
     "principals",
     "require",
     "require_or_404",
+    "report_reviewers",
     "room_rights",
     "signed_in",
 ]

@@ -6,11 +6,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.extensions import db
-from app.models import Campaign, Message, Organisation, Room, RoomMute, RoomScope, User
+from app.models import (
+    Campaign,
+    Message,
+    MessageReport,
+    Organisation,
+    Room,
+    RoomMute,
+    RoomScope,
+    User,
+)
 from app.permissions.accounts import is_admin, signed_in
 from app.permissions.audience import Audience, follow, grant
 from app.permissions.campaigns import CAMPAIGN_EDITORS, can_edit_campaign
 from app.permissions.orgs import is_coordinator
+from app.permissions.principals import holders
 
 # Movement rooms: every member of an approved organisation, and admins. Organisation rooms:
 # that organisation's members. Campaign rooms: members of the organisations taking part.
@@ -122,3 +132,26 @@ def can_delete_message(user: Any, message: Message) -> bool:
 def can_report_message(user: Any, message: Message) -> bool:
     """Send a message to the room's moderation queue."""
     return room_rights(user, message.room).report(message)
+
+
+# --- reports: never to the person reported ------------------------------------------------------
+
+
+def report_reviewers(room: Room, author_id: int | None) -> set[int]:
+    """Who handles a report of a message by ``author_id``: never its author.
+
+    The room's other moderators (another coordinator of the organisation, another admin);
+    when the author is the room's only moderator, the platform administrators.
+    """
+    others = set(db.session.scalars(ROOM_MODERATORS.holders(room))) - {author_id}
+    return others or set(db.session.scalars(holders({"admin"}))) - {author_id}
+
+
+def can_review_report(user: Any, report: MessageReport) -> bool:
+    """See and close a report: one of its reviewers (``report_reviewers``)."""
+    message = report.message
+    if not signed_in(user) or message.author_id == user.id:
+        return False
+    if can_moderate_room(user, message.room):
+        return True  # a moderator other than the author is always among the reviewers
+    return is_admin(user) and user.id in report_reviewers(message.room, message.author_id)

@@ -42,6 +42,7 @@ _last_typing: dict[tuple[int, int], float] = {}
 FOLLOW_LIMIT = parse("60 per minute")  # join and leave together
 EDIT_LIMIT = parse("20 per minute")  # edit and delete together
 TYPING_LIMIT = parse("20 per minute")  # typing notices actually pushed
+PEOPLE_LIMIT = parse("60 per minute")  # name suggestions (each reads the room's readers)
 
 
 def _within(user: User, limit: RateLimitItem, scope: str) -> None:
@@ -80,11 +81,7 @@ def on_join(user: User, data: dict) -> dict:
     # Validate everything before following the room: a refused join must not subscribe.
     after_seq = None if after is None else realtime.int_field(data, "after_seq")
     if not room.is_archived:  # an archived room has no live stream: it is only read
-        join_room(channels.stream(room))
-        with atomic():
-            if db.session.get(RoomPresence, (request.sid, room.id)) is None:
-                db.session.add(RoomPresence(sid=request.sid, room_id=room.id, user_id=user.id))
-        services.announce_presence(room.id)
+        _follow(user, room)
     if after_seq is None:
         messages = queries.latest_messages(room)
     else:
@@ -94,10 +91,50 @@ def on_join(user: User, data: dict) -> dict:
         "last_seq": room.last_seq,
         "read_seq": queries.read_marker(user, room),
         "can_post": can_post(user, room),
-        "messages": [services.serialise(m) for m in messages],
+        "messages": _serialised(user, messages),
         # After a long absence the gap may exceed one answer: the client goes on with "sync".
         "complete": after is None or not messages or messages[-1].seq == room.last_seq,
     }
+
+
+def _connected(sid: str) -> bool:
+    """This process still holds the connection (its disconnect forgets it first of all)."""
+    return sid in realtime._state().sids  # the process's own set: no query, no lag
+
+
+def _follow(user: User, room: Room) -> None:
+    """Follow the room's stream and be shown present, unless the connection is already gone.
+
+    A join handled after its connection's disconnect (two threads) must leave no presence:
+    the disconnect forgets the sid before it removes the presence rows, so a row written
+    after that removal is found here, on checking again, and taken back.
+    """
+    sid = request.sid
+    if not _connected(sid):
+        return
+    join_room(channels.stream(room))
+    with atomic():
+        if db.session.get(RoomPresence, (sid, room.id)) is None:
+            db.session.add(RoomPresence(sid=sid, room_id=room.id, user_id=user.id))
+    if not _connected(sid):
+        with atomic():
+            db.session.execute(delete(RoomPresence).where(RoomPresence.sid == sid))
+        return
+    services.announce_presence(room.id)
+
+
+def _serialised(user: User, messages: list[Message]) -> list[dict]:
+    """Messages for one reader's answer; those naming the reader say so (one query)."""
+    mine = queries.mentioning(user, messages)
+    return [services.serialise(m, mentioned=[user.id] if m.id in mine else []) for m in messages]
+
+
+@realtime.socket_event("people")
+def on_people(user: User, data: dict) -> dict:
+    """Names of the room's readers that match what follows an "@" (for the composer)."""
+    room = _room(user, data)
+    _within(user, PEOPLE_LIMIT, "people")
+    return {"people": services.suggest_people(user, room, data.get("q", ""))}
 
 
 @realtime.socket_event("leave")
@@ -148,7 +185,7 @@ def on_sync(user: User, data: dict) -> dict:
         raise ServiceError("muted", _("A moderator has muted you in this room."))
     messages = queries.messages_after(room, realtime.int_field(data, "after_seq"))
     return {
-        "messages": [services.serialise(m) for m in messages],
+        "messages": _serialised(user, messages),
         "last_seq": room.last_seq,
         "complete": not messages or messages[-1].seq == room.last_seq,
     }
@@ -159,7 +196,7 @@ def on_history(user: User, data: dict) -> dict:
     """Older messages before a sequence number, for scrolling up."""
     room = _room(user, data)
     messages = queries.messages_before(room, realtime.int_field(data, "before_seq"))
-    return {"messages": [services.serialise(m) for m in messages]}
+    return {"messages": _serialised(user, messages)}
 
 
 @realtime.socket_event("unread")

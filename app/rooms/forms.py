@@ -13,7 +13,6 @@ class MessageForm(FlaskForm):
 
     body = TextAreaField(
         _l("Your message"),
-        description=_l("You can use Markdown. Name someone with @ and their first name."),
         validators=[DataRequired(_l("Please write a message first."))],
         render_kw={"dir": "auto"},  # follows the language being typed (Arabic or Spanish)
     )

@@ -28,9 +28,12 @@ from app.permissions import (
     CAMPAIGN_EDITORS,
     MESSAGE,
     ROOM,
+    ROOM_MODERATORS,
     can_create_room,
+    can_review_report,
     can_view_room,
     found_or_404,
+    is_admin,
 )
 from app.realtime import stale_before
 
@@ -197,6 +200,19 @@ def mentions_of(user: User, limit: int = 100) -> list[Message]:
     )
 
 
+def mentioning(user: Any, messages: list[Message]) -> set[int]:
+    """The ids of these messages that name this person (one query; the page marks them)."""
+    if not messages:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Mention.message_id).where(
+                Mention.user_id == user.id, Mention.message_id.in_([m.id for m in messages])
+            )
+        )
+    )
+
+
 def present_names(room: Room | int) -> list[str]:
     """Display names of the people who have the room open now.
 
@@ -227,8 +243,15 @@ def revisions(message: Message) -> list[MessageRevision]:
     )
 
 
-def open_reports(room: Room) -> list[MessageReport]:
-    """Reports waiting in the room's moderation queue, oldest first."""
+def open_reports(room: Room, user: Any) -> list[MessageReport]:
+    """Reports waiting in the room's moderation queue for this moderator, oldest first.
+
+    Never those about their own messages: those go to another reviewer.
+    """
+    return [report for report in _room_reports(room) if can_review_report(user, report)]
+
+
+def _room_reports(room: Room) -> list[MessageReport]:
     return list(
         db.session.scalars(
             select(MessageReport)
@@ -241,10 +264,55 @@ def open_reports(room: Room) -> list[MessageReport]:
     )
 
 
-def get_report_or_404(room: Room, report_id: int) -> MessageReport:
-    """A report about a message of this room."""
+def get_report_or_404(room_id: int, report_id: int, user: Any) -> MessageReport:
+    """A report about a message of this room, for one of its reviewers; 404 for anyone else."""
     report = db.session.get(MessageReport, report_id)
-    return found_or_404(report if report and report.message.room_id == room.id else None)
+    found = report if report and report.message.room_id == room_id else None
+    return found_or_404(found, can_review_report, user)
+
+
+def _open_reports_of_others(user: Any) -> Select:
+    """Open reports on others' messages: a report never reaches the person reported."""
+    return (
+        select(MessageReport)
+        .join(Message, Message.id == MessageReport.message_id)
+        .join(Room, Room.id == Message.room_id)
+        .where(
+            MessageReport.resolved_at.is_(None),
+            or_(Message.author_id.is_(None), Message.author_id != user.id),
+        )
+    )
+
+
+def waiting_reports(user: Any, room: Room | None = None) -> int:
+    """How many reports wait for this moderator, in one room or in all (one count).
+
+    An administrator's total also counts the reports sent on to the administrators.
+    """
+    if room is None and is_admin(user):
+        return len(reports_for(user))
+    query = _open_reports_of_others(user).where(ROOM_MODERATORS.where(user), ROOM.where(user))
+    if room is not None:
+        query = query.where(Room.id == room.id)
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def reports_for(user: Any) -> list[MessageReport]:
+    """Every open report this person reviews, in all rooms (``can_review_report``).
+
+    Administrators also get those about a room's only moderator, even in rooms they do not read.
+    """
+    query = _open_reports_of_others(user)
+    if not is_admin(user):
+        query = query.where(ROOM_MODERATORS.where(user), ROOM.where(user))
+    rows = db.session.scalars(
+        query.options(
+            selectinload(MessageReport.message).selectinload(Message.author),
+            selectinload(MessageReport.message).selectinload(Message.room),
+            selectinload(MessageReport.reporter),
+        ).order_by(MessageReport.created_at)
+    )
+    return [report for report in rows if can_review_report(user, report)]
 
 
 def muted_people(room: Room) -> list[RoomMute]:

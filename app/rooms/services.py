@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +40,8 @@ from app.models import (
     User,
     utcnow,
 )
-from app.permissions import ROOM, ROOM_MODERATORS, channels
+from app.models.orgs import fold
+from app.permissions import ROOM, channels, report_reviewers
 from app.realtime import NAMESPACE, busy, event_wait, followers_of, sync_after_commit
 from app.rooms import queries
 
@@ -55,10 +56,14 @@ def _set_body(message: Message, text: str) -> None:
     message.body_html = str(render_markdown(text)) if text else ""
 
 
-def serialise(message: Message, author: User | None = None) -> dict[str, Any]:
+def serialise(
+    message: Message, author: User | None = None, mentioned: Iterable[int] = ()
+) -> dict[str, Any]:
     """The JSON form of a message sent to browsers (its stored, sanitised HTML).
 
-    ``author``, when given, is the message's author already in hand (no loading).
+    ``author``, when given, is the message's author already in hand (no loading);
+    ``mentioned``, the ids of the people it names that this payload may tell (each reader's
+    page marks the messages naming them: the stored HTML stays as rendered once).
     """
     deleted = message.is_deleted
     author = author if author is not None else message.author
@@ -74,6 +79,7 @@ def serialise(message: Message, author: User | None = None) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "edited": message.edited_at is not None,
         "deleted": deleted,
+        "mentioned": [] if deleted else sorted(mentioned),
     }
 
 
@@ -192,7 +198,7 @@ def post(author: User, room: Room, body: Any, client_id: Any) -> Posted:
             db.session.add(message)
             db.session.flush()
             db.session.add_all(Mention(message_id=message.id, user_id=uid) for uid in named)
-            payload = serialise(message, author)
+            payload = serialise(message, author, named)
             on_commit(lambda: _announce_new(stream, audience, payload))
     except IntegrityError:
         # Sent before (its answer was lost), or the same client id twice at once.
@@ -233,6 +239,33 @@ def _announce_new(stream: str, audience: list[str], payload: dict[str, Any]) -> 
 MENTION = re.compile(r"@\*\*([^*\n]{1,80})\*\*|@(\w[\w.-]{0,38}\w)", re.UNICODE)
 
 
+PEOPLE_QUERY_MAX = 40  # characters of a name typed after "@" that are looked at
+PEOPLE_SHOWN = 8
+
+
+def suggest_people(reader: User, room: Room, typed: Any) -> list[str]:
+    """Names of the room's readers matching what follows an "@", for the composer.
+
+    Only people who can read the room (``ROOM.holders``, as mentions themselves), never the
+    reader, at most ``PEOPLE_SHOWN``; compared without case or accents ("jose" finds
+    "José"), at the start of any word of the name.
+    """
+    wanted = fold(typed.strip()[:PEOPLE_QUERY_MAX]) if isinstance(typed, str) else ""
+    names = db.session.scalars(
+        select(User.display_name)
+        .where(User.id.in_(ROOM.holders(room)), User.id != reader.id)
+        .order_by(User.display_name)
+    )
+    found: list[str] = []
+    for name in names:
+        folded = fold(name)
+        if folded.startswith(wanted) or any(w.startswith(wanted) for w in folded.split()):
+            found.append(name)
+            if len(found) == PEOPLE_SHOWN:
+                break
+    return found
+
+
 def _mentioned(room: Room, message: Message) -> set[int]:
     """The people named as @**Full Name** or @Firstname who can see the room (not the author)."""
     full, first = set(), set()
@@ -257,16 +290,19 @@ def _mentioned(room: Room, message: Message) -> set[int]:
     return named
 
 
-def _record_mentions(room: Room, message: Message) -> None:
-    """Link the people named in the message who can see the room."""
+def _record_mentions(room: Room, message: Message) -> set[int]:
+    """Link the people named in the message who can see the room; return their ids."""
     named = _mentioned(room, message)
     db.session.add_all(Mention(message_id=message.id, user_id=user_id) for user_id in named)
+    return named
 
 
-def _announce_change(message: Message) -> None:
+def _announce_change(message: Message, mentioned: Iterable[int] = ()) -> None:
     on_commit(
         lambda: socketio.emit(
-            "message_updated", serialise(message), to=channels.stream(message.room_id)
+            "message_updated",
+            serialise(message, mentioned=mentioned),
+            to=channels.stream(message.room_id),
         )
     )
 
@@ -281,8 +317,8 @@ def edit_message(actor: User, message: Message, body: Any) -> Message:
         _set_body(message, text)
         message.edited_at = utcnow()
         db.session.execute(delete(Mention).where(Mention.message_id == message.id))
-        _record_mentions(message.room, message)
-        _announce_change(message)
+        named = _record_mentions(message.room, message)
+        _announce_change(message, named)
     return message
 
 
@@ -423,7 +459,7 @@ def _close_stream(room_id: int) -> None:
 def report_message(reporter: User, message: Message, reason: str) -> MessageReport:
     """Put a message in the moderation queue of its room, once per person.
 
-    The room's moderators who are online are told.
+    Its reviewers who are online are told: never the person reported (``report_reviewers``).
     """
     existing = db.session.scalar(
         select(MessageReport).where(
@@ -438,11 +474,8 @@ def report_message(reporter: User, message: Message, reason: str) -> MessageRepo
         report = MessageReport(message_id=message.id, reporter_id=reporter.id, reason=reason[:500])
         db.session.add(report)
         room = message.room
-        on_commit(
-            lambda: socketio.emit(
-                "reported", {"room_id": room.id}, to=channels.audience(ROOM_MODERATORS, room)
-            )
-        )
+        told = [channels.user(uid) for uid in sorted(report_reviewers(room, message.author_id))]
+        on_commit(lambda: told and socketio.emit("reported", {"room_id": room.id}, to=told))
     return report
 
 

@@ -42,6 +42,7 @@ def index():
         unread=queries.unread_counts(current_user, rooms),
         can_open_movement=can_create_room(current_user, RoomScope.MOVEMENT),
         coordinated=coordinated_orgs(current_user),
+        waiting=queries.waiting_reports(current_user),
     )
 
 
@@ -82,6 +83,10 @@ def show(room_id: int):
         muted=is_muted(current_user, room),
         moderator=rights.moderate,
         presence=queries.present_names(room),
+        # A mention of the reader is marked from the Mention table: the stored HTML is
+        # rendered once for everyone and never changed per reader.
+        mentions_me=queries.mentioning(current_user, messages),
+        waiting=queries.waiting_reports(current_user, room) if rights.moderate else 0,
     )
     if messages and not before and messages[-1].seq > read_seq:
         # Only when there is something new: one statement, after rendering (its commit
@@ -185,7 +190,7 @@ def moderation(room_id: int):
     return render_template(
         "rooms/moderation.html",
         room=room,
-        reports=queries.open_reports(room),
+        reports=queries.open_reports(room, current_user),
         muted=queries.muted_people(room),
         confirm=ConfirmForm(),
         rights=room_rights(current_user, room),
@@ -195,13 +200,15 @@ def moderation(room_id: int):
 @bp.post("/<int:room_id>/reports/<int:report_id>/resolve")
 @login_required
 def resolve(room_id: int, report_id: int):
-    """Close a report once a moderator has looked at it."""
-    room = get_room_or_404(room_id, current_user)
-    require(can_moderate_room(current_user, room))
-    report = get_report_or_404(room, report_id)
+    """Close a report once one of its reviewers has looked at it (never the person reported)."""
+    report = get_report_or_404(room_id, report_id, current_user)
     if ConfirmForm().validate_on_submit():
         services.resolve_report(current_user, report)
-    return redirect(url_for("rooms.moderation", room_id=room.id))
+    if request.args.get("back") == "reports" or not can_moderate_room(
+        current_user, report.message.room
+    ):
+        return redirect(url_for("rooms.reports"))
+    return redirect(url_for("rooms.moderation", room_id=room_id))
 
 
 @bp.post("/<int:room_id>/people/<int:user_id>/<any(mute, unmute):action>")
@@ -309,3 +316,19 @@ def new():
 def mentions():
     """Messages that name this person, newest first, in rooms they can still read."""
     return render_template("rooms/mentions.html", messages=queries.mentions_of(current_user))
+
+
+@bp.get("/reports")
+@login_required
+def reports():
+    """Every report waiting for this person, in all rooms (sent on to admins included)."""
+    return render_template(
+        "rooms/reports.html", reports=queries.reports_for(current_user), confirm=ConfirmForm()
+    )
+
+
+@bp.get("/formatting")
+@login_required
+def formatting():
+    """A short help page: how to write bold, italic, links, lists, quotes and mentions."""
+    return render_template("rooms/formatting.html")

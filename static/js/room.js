@@ -64,13 +64,15 @@
 
   // The same bubble as templates/rooms/_message.html; only "html" (sanitised) is parsed.
   const render = (m) => {
-    const li = el("li", "message" + (m.deleted ? " is-deleted" : ""));
+    const me = !m.deleted && (m.mentioned || []).includes(userId); // from the Mention table
+    const li = el("li", "message" + (m.deleted ? " is-deleted" : "") + (me ? " mentions-me" : ""));
     li.id = "m-" + m.seq;
     Object.assign(li.dataset, { seq: m.seq, id: m.id, clientId: m.client_id || "" });
     const time = el("time", null, when.format(new Date(m.created_at.replace(/(\.\d{3})\d+/, "$1"))));
     time.dateTime = m.created_at;
     const meta = add(el("p", "message-meta"), el("strong", "author", m.author || L.former), time);
     if (m.edited && !m.deleted) add(meta, el("span", "edited", L.edited));
+    if (me) add(meta, el("span", "badge mention-badge", L.mentionsYou));
     li.append(meta);
     if (m.deleted) return add(li, el("p", "tombstone", L.deleted));
     const body = el("div", "message-body prose"), acts = el("div", "message-actions");
@@ -245,6 +247,85 @@
       if (!socket.connected || Date.now() - typedAt < 3000) return;
       typedAt = Date.now();
       socket.emit("typing", { room_id: roomId });
+    });
+  }
+
+  // Mention suggestions: "@" and a few letters ask the server for the room's readers whose
+  // name matches; arrows and Enter (or a tap) insert @**Full Name**. Typing it by hand works
+  // the same, with or without this script.
+  const options = $("mention-list");
+  if (text && options) {
+    text.setAttribute("aria-autocomplete", "list");
+    text.setAttribute("aria-controls", options.id);
+    text.setAttribute("aria-expanded", "false");
+    let names = [], active = -1, asked = 0, askTimer;
+    const typed = () => { // the "@word" just before the caret, or null
+      const upTo = text.value.slice(0, text.selectionStart);
+      const found = /(^|\s)@([^\s@*]{0,40})$/.exec(upTo);
+      return found && { q: found[2], at: upTo.length - found[2].length - 1 };
+    };
+    const hide = () => {
+      options.hidden = true;
+      names = [];
+      active = -1;
+      text.setAttribute("aria-expanded", "false");
+      text.removeAttribute("aria-activedescendant");
+    };
+    const highlight = (i) => {
+      active = i;
+      options.querySelectorAll("[role=option]").forEach((li, n) => li.setAttribute("aria-selected", n === i ? "true" : "false"));
+      text.setAttribute("aria-activedescendant", "mention-" + i);
+    };
+    const pick = (i) => {
+      const at = typed();
+      if (!at || !names[i]) return hide();
+      const mention = "@**" + names[i] + "** ", caret = text.selectionStart;
+      text.value = text.value.slice(0, at.at) + mention + text.value.slice(caret);
+      text.selectionStart = text.selectionEnd = at.at + mention.length;
+      hide();
+      text.focus();
+    };
+    const show = (found) => {
+      options.textContent = "";
+      names = found;
+      if (!found.length) return hide();
+      found.forEach((name, i) => {
+        const li = el("li", "mention-option", name);
+        Object.assign(li, { id: "mention-" + i });
+        li.setAttribute("role", "option");
+        li.addEventListener("mousedown", (event) => event.preventDefault()); // keep the focus
+        li.addEventListener("click", () => pick(i));
+        options.append(li);
+      });
+      options.hidden = false;
+      text.setAttribute("aria-expanded", "true");
+      highlight(0);
+    };
+    const ask = () => {
+      const at = typed();
+      if (!at) return hide();
+      const mine = ++asked; // only the latest question's answer is shown
+      clearTimeout(askTimer);
+      askTimer = setTimeout(async () => {
+        const res = await call("people", { q: at.q });
+        if (mine === asked && typed()) show(res && res.ok ? res.people : []);
+      }, 150);
+    };
+    text.addEventListener("input", ask);
+    text.addEventListener("blur", () => setTimeout(hide, 150));
+    text.addEventListener("keydown", (event) => {
+      if (options.hidden || !names.length) return;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        const step = event.key === "ArrowDown" ? 1 : -1;
+        highlight((active + step + names.length) % names.length);
+      } else if (event.key === "Enter" || event.key === "Tab") {
+        event.preventDefault();
+        pick(Math.max(active, 0));
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        hide();
+      }
     });
   }
 
