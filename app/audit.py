@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "event.create": _l("added an event"),
     "event.edit": _l("changed an event"),
     "event.cancel": _l("cancelled an event"),
+    "event.restore": _l("restored a cancelled event"),
     "event.occurrence": _l("changed or cancelled one date of an event"),
     "events.import": _l("imported events from a calendar file"),
 }

@@ -130,3 +130,32 @@ def test_taking_an_organisation_off_a_campaign_asks_first(app, world, partner):
     _links_to(browser(app, fatou), f"/campaigns/{campaign.slug}", stop)
     _asks(browser(app, fatou), stop, "stops taking part in “Caravana 2026”?")
     assert participant.status.value == "accepted"
+
+
+def test_cancelling_an_event_asks_first_and_can_be_restored(app, world):
+    """The Cancel button leads to a question; a cancelled event can be restored, and the
+    feed says CONFIRMED again (a new SEQUENCE, so calendar programs take it)."""
+    from datetime import datetime
+
+    from app.campaigns import services as campaigns
+    from app.models import Event
+
+    draft = campaigns.EventDraft(
+        "Vigilia", "America/Tegucigalpa", datetime(2027, 3, 2, 18), datetime(2027, 3, 2, 20)
+    )
+    event = campaigns.create_event(world.coordinator, world.org, draft)
+    rosa = browser(app, world.coordinator)
+    url = f"/events/{event.id}/cancel"
+    _links_to(rosa, f"/events/{event.id}", url)
+    _asks(rosa, url, "Cancel “Vigilia”?")
+    assert db.session.get(Event, event.id).cancelled_at is None
+    rosa.post(url)
+    cancelled = db.session.get(Event, event.id)
+    assert cancelled.is_cancelled and "Restore the event" in rosa.get(f"/events/{event.id}").text
+    sequence = cancelled.sequence
+    assert browser(app, world.member).post(f"/events/{event.id}/restore").status_code == 403
+    rosa.post(f"/events/{event.id}/restore")
+    restored = db.session.get(Event, event.id)
+    assert not restored.is_cancelled and restored.sequence == sequence + 1
+    feed = rosa.get(f"/organisations/{world.org.slug}/calendar.ics").text
+    assert "STATUS:CONFIRMED" in feed and "STATUS:CANCELLED" not in feed

@@ -421,8 +421,20 @@ MATRIX = [
         {"anonymous": LOGIN, "outsider": 302, "member": 302, "coordinator": 302, "admin": 302},
     ),
     (
+        "GET",
+        "/events/{public_event}/cancel",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
         "POST",
         "/events/{public_event}/cancel",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403},
+    ),
+    (
+        "POST",
+        "/events/{public_event}/restore",
         {},
         {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 302, "admin": 403},
     ),

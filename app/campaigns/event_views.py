@@ -16,7 +16,7 @@ from app.campaigns import bp, queries, services
 from app.campaigns.forms import EventForm, OccurrenceForm, RsvpForm
 from app.campaigns.recurrence import repeats
 from app.errors import ServiceError
-from app.formtools import ConfirmForm, choices
+from app.formtools import ConfirmForm, choices, confirm_page
 from app.i18n import is_valid_timezone
 from app.models import Campaign, Event, Organisation, RsvpResponse
 from app.orgs.queries import get_org_or_404
@@ -234,13 +234,36 @@ def _fill_occurrence(form: OccurrenceForm, event: Event, occ) -> None:
     form.end_time.data = occ.ends_at.astimezone(occ.zone).time()
 
 
-@bp.post("/events/<int:event_id>/cancel")
+@bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
 @login_required
 def event_cancel(event_id: int):
-    """Cancel the event (every date of a series)."""
+    """Cancel the event (every date of a series), asked once more."""
     event = queries.get_event_or_404(event_id, current_user)
     require(can_edit_event(current_user, event))
+    back = url_for("campaigns.event", event_id=event.id)
+    if request.method == "GET":
+        return confirm_page(
+            _("Cancel “%(title)s”?", title=event.title),
+            _(
+                "Every date of it is shown as cancelled, on the pages and in the calendars of "
+                "everyone who follows it. You can restore it afterwards from its page."
+            ),
+            _("Cancel the event"),
+            back,
+        )
     if ConfirmForm().validate_on_submit() and not event.is_cancelled:
         services.cancel_event(current_user, event)
         flash(_("The event is cancelled."), "info")
+    return redirect(back)
+
+
+@bp.post("/events/<int:event_id>/restore")
+@login_required
+def event_restore(event_id: int):
+    """Take back the cancellation of an event."""
+    event = queries.get_event_or_404(event_id, current_user)
+    require(can_edit_event(current_user, event))
+    if ConfirmForm().validate_on_submit() and event.is_cancelled:
+        services.restore_event(current_user, event)
+        flash(_("The event takes place again."), "success")
     return redirect(url_for("campaigns.event", event_id=event.id))

@@ -170,6 +170,15 @@ def cancel_event(actor: User, event: Event) -> None:
         audit.record(actor, "event.cancel", org=event.organisation, event=event.id)
 
 
+def restore_event(actor: User, event: Event) -> None:
+    """Take back a cancellation: the event's dates take place again (feeds say CONFIRMED)."""
+    with atomic():
+        event.cancelled_at = None
+        event.sequence += 1
+        event.updated_at = utcnow()
+        audit.record(actor, "event.restore", org=event.organisation, event=event.id)
+
+
 def change_occurrence(
     actor: User,
     event: Event,
