@@ -140,7 +140,10 @@ def test_a_coordinator_made_member_stops_hearing_moderation_news(app, world):
     assert response.status_code == 302
     assert f"org:{world.org.id}:coordinator" not in channels_of(rosa)
     assert f"org:{world.org.id}" in channels_of(rosa)  # still a member
-    other = send(second_sock, room, "Another odd one")["message"]
+    # Written by a third member: a report never goes to the person reported.
+    third = make_user("Third Member")
+    add_member(world.org, third, Role.MEMBER)
+    other = send(joined(app, third, room), room, "Another odd one")["message"]
     heard(rosa), heard(second_sock)
     assert ana.emit("report", {"message_id": other["id"]}, callback=True)["ok"]
     assert heard(rosa, "reported") == []
