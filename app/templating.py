@@ -9,10 +9,19 @@ from typing import Any
 
 from flask import Flask, request
 from flask_babel import format_date, format_datetime
+from markupsafe import Markup
 
 from app import i18n, markup, permissions
 from app.campaigns import timefmt
 from app.models import utcnow
+
+
+def isolate(text: Any) -> Markup:
+    """Text people typed, isolated from the sentence around it (<bdi>, escaped).
+
+    A Latin name in an Arabic sentence (or the reverse) keeps its order and its punctuation.
+    """
+    return Markup("<bdi>{}</bdi>").format(text)
 
 
 def _request_globals() -> dict[str, Any]:
@@ -30,6 +39,7 @@ def init_app(app: Flask) -> None:
     # User text is rendered once, when written: pages show the stored HTML (|rendered) and
     # excerpts of it; |markdown renders live (bounded), for the rare page with no stored HTML.
     app.jinja_env.filters["rendered"] = markup.stored
+    app.jinja_env.filters["bdi"] = isolate
     app.jinja_env.filters["excerpt"] = markup.plain_excerpt
     app.jinja_env.filters["markdown"] = markup.render_markdown
     # Globals (unlike context values) are visible inside imported macros too.
