@@ -257,7 +257,6 @@
   if (text && options) {
     text.setAttribute("aria-autocomplete", "list");
     text.setAttribute("aria-controls", options.id);
-    text.setAttribute("aria-expanded", "false");
     let names = [], active = -1, asked = 0, askTimer;
     const typed = () => { // the "@word" just before the caret, or null
       const upTo = text.value.slice(0, text.selectionStart);
@@ -268,7 +267,6 @@
       options.hidden = true;
       names = [];
       active = -1;
-      text.setAttribute("aria-expanded", "false");
       text.removeAttribute("aria-activedescendant");
     };
     const highlight = (i) => {
@@ -298,7 +296,6 @@
         options.append(li);
       });
       options.hidden = false;
-      text.setAttribute("aria-expanded", "true");
       highlight(0);
     };
     const ask = () => {
