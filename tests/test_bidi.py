@@ -100,3 +100,20 @@ def test_user_text_is_isolated_on_arabic_pages(client, world, named):
         if found := loose_text(html):
             loose[url] = found
     assert loose == {}, "\n".join(f"{u}: {x}" for u, xs in loose.items() for x in xs)
+
+
+def _first_weekday(client) -> str:
+    grid = client.get("/calendar?view=month&month=2026-12").get_data(as_text=True)
+    head = grid[grid.index('class="month-head"') :]
+    return head[head.index("<li>") + 4 : head.index("</li>")]
+
+
+def test_the_arabic_month_grid_starts_on_saturday_and_ics_reads_as_ics(client, world, named):
+    """The week starts where Arabic is mainly read (Saturday, like ICU), Spanish on Monday;
+    ".ics" in an Arabic sentence is isolated left to right, so it never shows as "ics."."""
+    _room, _campaign, event = named
+    client.get("/language/ar")
+    assert "سبت" in _first_weekday(client)
+    assert "\u2066.ics\u2069" in client.get(f"/events/{event.id}").get_data(as_text=True)
+    client.get("/language/es")
+    assert _first_weekday(client).startswith("lun")

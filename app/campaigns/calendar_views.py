@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
+from babel import Locale
+from babel.core import get_global
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -53,10 +55,22 @@ def month_window(month: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+def first_day_of_week(language: Locale) -> int:
+    """The day a week starts on where the language is mainly read (0 is Monday).
+
+    Babel answers "ar" with the world default (Monday); like ICU, take the language's likely
+    country (ar -> Egypt: Saturday; es -> Spain, fr -> France: Monday; en -> USA: Sunday).
+    """
+    if language.territory:
+        return language.first_week_day
+    likely = get_global("likely_subtags").get(language.language)
+    return Locale.parse(likely).first_week_day if likely else language.first_week_day
+
+
 def month_grid(month: date, found: list[Occurrence]) -> dict:
     """Days of the month with their occurrences, and where the first day sits in the week."""
     days = dict(by_day(found))
-    first_weekday = locale().first_week_day  # 0 is Monday
+    first_weekday = first_day_of_week(locale())  # 0 is Monday
     order = [(first_weekday + i) % 7 for i in range(7)]
     cells = []
     day = month
