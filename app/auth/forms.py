@@ -139,7 +139,16 @@ class ChangePasswordForm(NewPasswordForm):
 
 
 class ProfileForm(_ProfileFields):
-    """Display name, language and time zone."""
+    """Display name (and the same name in another script), language and time zone."""
+
+    other_name = StringField(
+        _l("Your name in another script (optional)"),
+        description=_l(
+            "For example نورة if your name is Noura, or Noura if it is نورة: people who "
+            "write it either way can mention you."
+        ),
+        validators=[Length(max=80)],
+    )
 
 
 class ReaderZoneForm(FlaskForm):

@@ -210,10 +210,13 @@ def set_password(user: User, password: str, keep_session: int | None = None) -> 
         revoke_feed_tokens(user)
 
 
-def update_profile(user: User, display_name: str, locale: str, timezone: str) -> None:
-    """Change one's name, language and time zone."""
+def update_profile(
+    user: User, display_name: str, locale: str, timezone: str, other_name: str = ""
+) -> None:
+    """Change one's name (and its form in another script), language and time zone."""
     with atomic():
         user.display_name = display_name.strip()
+        user.other_name = (other_name or "").strip()
         user.locale = locale
         user.timezone = timezone
 

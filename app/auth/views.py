@@ -262,7 +262,13 @@ def profile():
     form = ProfileForm(obj=current_user)
     password_form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
-        update_profile(current_user, form.display_name.data, form.locale.data, form.timezone.data)
+        update_profile(
+            current_user,
+            form.display_name.data,
+            form.locale.data,
+            form.timezone.data,
+            form.other_name.data,
+        )
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
     return _profile_page(form, password_form)

@@ -251,18 +251,21 @@ def suggest_people(reader: User, room: Room, typed: Any) -> list[str]:
     "José"), at the start of any word of the name.
     """
     wanted = fold(typed.strip()[:PEOPLE_QUERY_MAX]) if isinstance(typed, str) else ""
-    names = db.session.scalars(
-        select(User.display_name)
+    people = db.session.execute(
+        select(User.display_name, User.other_name)
         .where(User.id.in_(ROOM.holders(room)), User.id != reader.id)
         .order_by(User.display_name)
     )
     found: list[str] = []
-    for name in names:
-        folded = fold(name)
-        if folded.startswith(wanted) or any(w.startswith(wanted) for w in folded.split()):
-            found.append(name)
-            if len(found) == PEOPLE_SHOWN:
+    for name, other in people:
+        # Either of the person's names ("نور" finds Noura who wrote نورة as her other name);
+        # the mention inserted is the name everyone sees.
+        for folded in filter(None, (fold(name), fold(other or ""))):
+            if folded.startswith(wanted) or any(w.startswith(wanted) for w in folded.split()):
+                found.append(name)
                 break
+        if len(found) == PEOPLE_SHOWN:
+            break
     return found
 
 
@@ -276,12 +279,16 @@ def _mentioned(room: Room, message: Message) -> set[int]:
             first.add(match.group(2).lower())
     if not full and not first:
         return set()
-    candidates = db.session.execute(
-        select(User.id, User.display_name).where(User.id.in_(ROOM.holders(room)))
+    rows = db.session.execute(
+        select(User.id, User.display_name, User.other_name).where(
+            User.id.in_(ROOM.holders(room))
+        )
     ).all()
-    by_first: dict[str, list[int]] = {}
+    # Each person under each of their names (the one everyone sees, the other script's).
+    candidates = [(user_id, name) for user_id, *names in rows for name in names if name]
+    by_first: dict[str, set[int]] = {}
     for user_id, name in candidates:
-        by_first.setdefault(name.split()[0].lower() if name.split() else "", []).append(user_id)
+        by_first.setdefault(name.split()[0].lower() if name.split() else "", set()).add(user_id)
     named = {user_id for user_id, name in candidates if name.lower() in full}
     for word in first:
         if len(by_first.get(word, [])) == 1:  # only an unambiguous first name counts
