@@ -97,6 +97,7 @@ def test_user_text_is_isolated_on_arabic_pages(client, world, named):
         assert response.status_code == 200, url
         html = response.get_data(as_text=True)
         assert 'dir="rtl"' in html
+        assert " · " not in html, url  # the space after a separator never breaks: no dangling dot
         if found := loose_text(html):
             loose[url] = found
     assert loose == {}, "\n".join(f"{u}: {x}" for u, xs in loose.items() for x in xs)

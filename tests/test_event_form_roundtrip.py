@@ -229,14 +229,14 @@ def test_a_rule_the_form_cannot_show_is_kept_as_it_is(app, world, draft):
         ("FREQ=MONTHLY;INTERVAL=1;BYDAY=2TU", "Second Tuesday of every month"),
         ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH", "Every 2 weeks on Monday and Thursday"),
         ("FREQ=MONTHLY;BYMONTHDAY=15", "On the 15th of every month"),
-        ("FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=6", "On the last day of every month · 6 times"),
+        ("FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=6", "On the last day of every month ·\u00a06 times"),
         ("FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=8", "Every year on March 8"),
         ("FREQ=YEARLY", "Every year on March 8"),
-        ("FREQ=YEARLY;BYMONTHDAY=15", "Every year · on the 15th"),
-        ("FREQ=YEARLY;BYMONTH=3,9;BYDAY=-1SU", "Every year · on last Sunday · in March and"),
+        ("FREQ=YEARLY;BYMONTHDAY=15", "Every year ·\u00a0on the 15th"),
+        ("FREQ=YEARLY;BYMONTH=3,9;BYDAY=-1SU", "Every year ·\u00a0on last Sunday ·\u00a0in March"),
         ("FREQ=MONTHLY", "On the 8th of every month"),
-        ("FREQ=DAILY;INTERVAL=3;UNTIL=20261231", "Every 3 days · until Dec 31, 2026"),
-        ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=1", "Every month · on Monday · with further"),
+        ("FREQ=DAILY;INTERVAL=3;UNTIL=20261231", "Every 3 days ·\u00a0until Dec 31, 2026"),
+        ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=1", "Every month ·\u00a0on Monday ·\u00a0with further"),
     ],
 )
 def test_rules_are_described_in_plain_words(app, rule, words):
@@ -275,7 +275,7 @@ def test_an_imported_rule_is_replaced_only_when_asked(app, world):
         rrule="FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
     )  # fmt: skip
     event, html, pairs = _save_unchanged(app, world, draft)
-    assert "A repeat rule from an imported file: Every month · on Monday" in html
+    assert "A repeat rule from an imported file: Every month ·\u00a0on Monday" in html
     answers = [(k, v) for k, v in pairs if k not in ("keep_rule", "repeat", "weekdays")]
     answers += [("keep_rule", "replace"), ("repeat", "WEEKLY"), ("weekdays", "MO")]
     http = app.test_client()

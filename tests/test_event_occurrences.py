@@ -157,7 +157,7 @@ def test_an_all_day_series_until_a_date_shows_on_every_page(app, world, all_day_
     and 28 December."""
     event = all_day_until
     html = _dates_on_event_page(app, event)
-    assert "Every week on Monday · until Dec 31, 2026" in html
+    assert "Every week on Monday ·\u00a0until Dec 31, 2026" in html
     member = signed_in(app, world.member)
     for url in [
         "/calendar?month=2026-12",

@@ -27,6 +27,10 @@ from app.models.orgs import fold
 _READER_ZONE = "caravana.reader_zone"  # where a request keeps its reader's zone
 
 
+# Between parts of a line: the space after the dot does not break, so a line never ends on a
+# dangling separator (it may start with one).
+SEPARATOR = " \u00b7\u00a0"
+
 def reader_zone() -> ZoneInfo:
     """The reader's zone: their account's, else UTC (worked out once per request)."""
     if not has_request_context():
@@ -148,7 +152,7 @@ def when(occ: Occurrence) -> dict[str, str]:
         text = fmt("yMMMEd", datetime.combine(day, time(12)), UTC)
         if last > day:
             text += " – " + fmt("yMMMEd", datetime.combine(last, time(12)), UTC)
-        return {"reader": text + " · " + _("all day"), "own": ""}
+        return {"reader": text + SEPARATOR + _("all day"), "own": ""}
     reader = reader_zone()
     span = fmt("yMMMEd", occ.starts_at, reader) + ", " + fmt("Hm", occ.starts_at, reader)
     span += "–" + _end_text(occ, reader)
@@ -365,7 +369,7 @@ def describe_rule(rrule: str, zone: str, start: datetime | None = None) -> str:
     if set(rule) - {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "COUNT", "UNTIL"}:
         details.append(_("with further conditions from the imported file"))
     at = start.astimezone(zone_named(zone)).time() if start is not None else None
-    text = " · ".join([text, *details, *_ending(rule, zone, at)])
+    text = SEPARATOR.join([text, *details, *_ending(rule, zone, at)])
     return text[:1].upper() + text[1:]
 
 
