@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app import realtime
 from app.extensions import db
-from app.models import LiveSocket, MessageReport, Role, RoomPresence
+from app.models import LiveSocket, Message, MessageReport, Role, RoomPresence
 from app.rooms import services
 from tests import factories
 from tests.test_rooms_pages import page, post
@@ -270,3 +270,34 @@ def test_presence_row_written_during_the_disconnect_is_taken_back(app, world, mo
     assert ana.emit("join", {"room_id": room.id}, callback=True)["ok"]
     stays = select(func.count()).select_from(RoomPresence).where(RoomPresence.sid == sid)
     assert db.session.scalar(stays) == 0
+
+
+def test_an_admins_report_queue_costs_the_same_for_one_report_or_many(app, world):
+    """Reports sent on to the admins are checked once per room and author, not per report:
+    the admin's queue and rooms list run as many statements for six reports as for one."""
+    from sqlalchemy import event
+
+    room = make_room(world)
+    rosa, zoe = live(app, world.coordinator), browser(app, world.admin)
+    reporters = [factories.make_user(f"Reporter {n}") for n in range(6)]
+    for person in reporters:
+        factories.add_member(world.org, person, Role.MEMBER)
+    db.session.commit()
+
+    def statements(url: str) -> int:
+        seen: list[str] = []
+        listen = lambda *args: seen.append(args[2])  # noqa: E731 - the statement text
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            assert zoe.get(url).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        return len(seen)
+
+    counts = []
+    for n, person in enumerate(reporters):
+        message = send(rosa, room, f"Odd message {n}")["message"]
+        services.report_message(person, db.session.get(Message, message["id"]), "Unsafe")
+        if n in (0, 5):
+            counts.append((statements("/rooms/reports"), statements("/rooms/")))
+    assert counts[0] == counts[1], counts

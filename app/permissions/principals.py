@@ -283,18 +283,24 @@ def holders(tokens: Iterable[str]) -> Select:
 # --- remembering a person's tokens for one request --------------------------------------------
 
 
-def _cache() -> dict[int, Principals] | None:
+def remembered(name: str) -> dict | None:
+    """A dict kept for this request until the next commit or rollback; None outside an app.
+
+    For answers derived from who holds what (tokens, reviewers), which a commit may change.
+    """
     if not has_app_context():
         return None
-    if "_principals" not in g:
-        g._principals = {}
-    return g._principals
+    return g.setdefault("_remembered", {}).setdefault(name, {})
+
+
+def _cache() -> dict[int, Principals] | None:
+    return remembered("principals")
 
 
 def forget() -> None:
-    """Drop remembered tokens (after any commit or rollback: access may have changed)."""
+    """Drop what was remembered (after any commit or rollback: access may have changed)."""
     if has_app_context():
-        g.pop("_principals", None)
+        g.pop("_remembered", None)
 
 
 @event.listens_for(Session, "after_commit")

@@ -20,7 +20,7 @@ from app.permissions.accounts import is_admin, signed_in
 from app.permissions.audience import Audience, follow, grant
 from app.permissions.campaigns import CAMPAIGN_EDITORS, can_edit_campaign
 from app.permissions.orgs import is_coordinator
-from app.permissions.principals import holders
+from app.permissions.principals import holders, remembered
 
 # Movement rooms: every member of an approved organisation, and admins. Organisation rooms:
 # that organisation's members. Campaign rooms: members of the organisations taking part.
@@ -143,8 +143,14 @@ def report_reviewers(room: Room, author_id: int | None) -> set[int]:
     The room's other moderators (another coordinator of the organisation, another admin);
     when the author is the room's only moderator, the platform administrators.
     """
+    memo, key = remembered("report_reviewers"), (room.id, author_id)
+    if memo is not None and key in memo:
+        return memo[key]  # a list of reports asks once per room and author, not per report
     others = set(db.session.scalars(ROOM_MODERATORS.holders(room))) - {author_id}
-    return others or set(db.session.scalars(holders({"admin"}))) - {author_id}
+    found = others or set(db.session.scalars(holders({"admin"}))) - {author_id}
+    if memo is not None:
+        memo[key] = found
+    return found
 
 
 def can_review_report(user: Any, report: MessageReport) -> bool:
