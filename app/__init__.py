@@ -31,6 +31,9 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.logger.addFilter(RedactingFilter())
     realtime.init_app(app)
     gc_tuning.init_app(app)
+    from app.library import worker
+
+    worker.init_app(app)
     from app import cli
 
     cli.init_app(app)
@@ -65,20 +68,26 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount every feature's pages: home, accounts, organisations, admin, rooms, campaigns."""
+    """Mount every feature's pages, and register what search can find."""
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.campaigns import bp as campaigns_bp
+    from app.library import bp as library_bp
     from app.main import bp as main_bp
     from app.orgs import bp as orgs_bp
     from app.rooms import bp as rooms_bp
+    from app.search import registry
+    from app.search.views import bp as search_bp
 
+    registry.load_registrations()
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(rooms_bp)
     app.register_blueprint(campaigns_bp)
+    app.register_blueprint(library_bp)
+    app.register_blueprint(search_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

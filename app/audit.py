@@ -42,6 +42,11 @@ ACTION_LABELS = {
     "event.restore": _l("restored a cancelled event"),
     "event.occurrence": _l("changed or cancelled one date of an event"),
     "events.import": _l("imported events from a calendar file"),
+    "document.add": _l("added a document to the library"),
+    "document.version": _l("uploaded a new version of a document"),
+    "document.edit": _l("changed a document's details"),
+    "document.delete": _l("moved a document to the bin"),
+    "document.restore": _l("restored a document from the bin"),
 }
 
 

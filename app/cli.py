@@ -1,4 +1,4 @@
-"""Command-line tasks: flask create-admin, flask seed-demo, flask markup refresh."""
+"""Command-line tasks: flask create-admin, seed-demo, markup refresh (search: search/cli.py)."""
 
 from __future__ import annotations
 
@@ -154,3 +154,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(markup_cli)
+    from app.search.cli import library_cli, search_cli
+
+    app.cli.add_command(search_cli)
+    app.cli.add_command(library_cli)

@@ -64,6 +64,12 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = _engine_options(SQLALCHEMY_DATABASE_URI)
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE / "search-index"))
+    # "whoosh" (embedded, one host) or "postgres" (scaled: PostgreSQL full-text search).
+    SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh")
+    # Library uploads: the largest file accepted, and whether this process runs the worker
+    # that reads uploaded files (run `flask library work` instead when scaled).
+    LIBRARY_MAX_UPLOAD = int(os.environ.get("LIBRARY_MAX_UPLOAD", 25 * 1024 * 1024))
+    LIBRARY_WORKER = os.environ.get("LIBRARY_WORKER", "1") == "1"
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
 
@@ -161,6 +167,12 @@ class TestConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # The same search suite runs on both backends: PostgreSQL's when the database is.
+    SEARCH_BACKEND = os.environ.get(
+        "TEST_SEARCH_BACKEND",
+        "postgres" if SQLALCHEMY_DATABASE_URI.startswith("postgresql") else "whoosh",
+    )
+    LIBRARY_WORKER = False  # tests run the worker's steps by hand (worker.run_pending)
     LIVE_SOCKET_HEARTBEAT = 0.0  # no background thread: tests run the heartbeat by hand
     GC_FREEZE_AFTER = ()  # hundreds of apps in one process: frozen cycles would never go
     WTF_CSRF_ENABLED = False

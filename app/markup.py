@@ -38,7 +38,7 @@ from markdown.preprocessors import Preprocessor
 from markupsafe import Markup
 from sqlalchemy import event
 
-from app.models import Campaign, Event, Message, Organisation
+from app.models import Campaign, Document, Event, Message, Organisation
 
 log = logging.getLogger(__name__)
 
@@ -493,6 +493,7 @@ RENDERED = (
     (Campaign.description, Campaign.description_html),
     (Event.description, Event.description_html),
     (Message.body, Message.body_html),
+    (Document.description, Document.description_html),
 )
 
 

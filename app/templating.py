@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app import i18n, markup, permissions
@@ -22,6 +23,13 @@ def isolate(text: Any) -> Markup:
     A Latin name in an Arabic sentence (or the reverse) keeps its order and its punctuation.
     """
     return Markup("<bdi>{}</bdi>").format(text)
+
+
+def file_size(size: int) -> str:
+    """A file's size in the reader's numbers: "820 KB", "2,4 MB"."""
+    if size < 1024 * 1024:
+        return _("%(size)s KB", size=format_decimal(max(1, round(size / 1024))))
+    return _("%(size)s MB", size=format_decimal(round(size / (1024 * 1024), 1)))
 
 
 def _request_globals() -> dict[str, Any]:
@@ -49,6 +57,7 @@ def init_app(app: Flask) -> None:
         can=permissions,
         format_datetime=format_datetime,
         format_date=format_date,
+        file_size=file_size,
         now=utcnow,
         **timefmt.TEMPLATE_GLOBALS,
     )

@@ -82,6 +82,24 @@ def time_zone():
     return render_template("main/time_zone.html", form=form, back=back)
 
 
+def _search_health(database_ok: bool) -> dict:
+    """The index's state and how far it lags behind the database (changes not yet indexed)."""
+    from app.search import outbox, service
+
+    found: dict = {"status": "error"}
+    try:
+        index_dir = current_app.config["SEARCH_INDEX_DIR"]
+        os.makedirs(index_dir, exist_ok=True)
+        found.update(service.backend().health())
+        if database_ok:
+            found["outbox"] = outbox.lag()
+        found["status"] = "ok" if found.get("ok") and os.access(index_dir, os.W_OK) else "error"
+    except Exception:  # noqa: BLE001 - an index that cannot be opened is "error", not a 500
+        db.session.rollback()
+        found["status"] = "error"
+    return found
+
+
 @bp.get("/healthz")
 def healthz():
     """Machine-readable health: database, search index directory, version.
@@ -97,13 +115,8 @@ def healthz():
     except Exception:  # noqa: BLE001 - any failure means the database is not usable
         db.session.rollback()
         status["database"] = "error"
-    index_dir = current_app.config["SEARCH_INDEX_DIR"]
-    try:
-        os.makedirs(index_dir, exist_ok=True)
-        status["search_index"] = "ok" if os.access(index_dir, os.W_OK) else "error"
-    except OSError:
-        status["search_index"] = "error"
+    status["search_index"] = _search_health(status["database"] == "ok")
     status["live"] = realtime.health()
-    healthy = status["database"] == "ok" and status["search_index"] == "ok"
+    healthy = status["database"] == "ok" and status["search_index"]["status"] == "ok"
     status["status"] = "ok" if healthy else "error"
     return jsonify(status), 200 if healthy else 503

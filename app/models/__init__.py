@@ -14,6 +14,15 @@ from app.models.campaigns import (
     RsvpResponse,
     Visibility,
 )
+from app.models.library import (
+    Document,
+    DocumentTag,
+    DocumentVersion,
+    DocumentVisibility,
+    ExtractionStatus,
+    SearchOutbox,
+    StoredFile,
+)
 from app.models.mail import OutboxMail
 from app.models.orgs import (
     Invitation,
@@ -54,6 +63,13 @@ __all__ = [
     "RsvpResponse",
     "Visibility",
     "Base",
+    "Document",
+    "DocumentTag",
+    "DocumentVersion",
+    "DocumentVisibility",
+    "ExtractionStatus",
+    "SearchOutbox",
+    "StoredFile",
     "Invitation",
     "JoinRequest",
     "LiveSocket",

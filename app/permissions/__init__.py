@@ -1,7 +1,8 @@
 """The one permission policy: every view, socket event, list and search query asks it.
 
 Each resource states its audience once, in tokens (``public``, ``org:7``, ``campaign:3``...;
-see principals.py and audience.py), in its own module: accounts, orgs, rooms, campaigns.
+see principals.py and audience.py), in its own module: accounts, orgs, rooms, campaigns,
+library.
 From that statement come the per-object checks (``can_view_*``), the SQL conditions every
 list and count uses (``ROOM.where(user)``), the socket channels (channels.py) and the search
 filter. Views, sockets, templates (``can.*``) and tests import from here only.
@@ -37,6 +38,15 @@ from app.permissions.campaigns import (
     participant_org_ids,
 )
 from app.permissions.enforce import found_or_404, require, require_or_404
+from app.permissions.library import (
+    DOCUMENT,
+    DOCUMENT_EDITORS,
+    can_delete_document,
+    can_edit_document,
+    can_file_under_campaign,
+    can_upload_document,
+    can_view_document,
+)
 from app.permissions.orgs import (
     ORG_COORDINATORS,
     ORG_EDITORS,
@@ -80,6 +90,8 @@ __all__ = [
     "ANONYMOUS",
     "CAMPAIGN",
     "CAMPAIGN_EDITORS",
+    "DOCUMENT",
+    "DOCUMENT_EDITORS",
     "EVENT",
     "EVENT_EDITORS",
     "MESSAGE",
@@ -103,6 +115,11 @@ __all__ = [
     "can_create_event",
     "can_create_room",
     "can_decide_org",
+    "can_delete_document",
+    "can_edit_document",
+    "can_file_under_campaign",
+    "can_upload_document",
+    "can_view_document",
     "can_delete_message",
     "can_edit_campaign",
     "can_edit_event",
