@@ -44,6 +44,7 @@ run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask markup refresh
 	$(BIN)/flask seed-demo --if-empty --url $(URL)
+	$(BIN)/flask search drain
 	@echo "Caravana is served at $(URL)/ (sign in at $(URL)/account/login)"
 	$(BIN)/gunicorn --worker-class gthread --workers 1 --threads 1200 --worker-connections 2000 \
 		--bind $(HOST):$(PORT) --access-logfile - wsgi:app
@@ -58,6 +59,7 @@ reset-demo: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask markup refresh
 	$(BIN)/flask seed-demo --url $(URL)
+	$(BIN)/flask search drain
 
 test: setup $(NODE_STAMP)
 	$(BIN)/python -m pytest --cov=app --cov-report=term $(PYTEST_ARGS)

@@ -129,10 +129,12 @@ def test_healthz_reports_database_index_and_version(client):
     assert body == {
         "status": "ok",
         "database": "ok",
-        "search_index": "ok",
+        "search_index": body["search_index"],
         "version": body["version"],
         "live": body["live"],
     }
+    assert body["search_index"]["status"] == "ok"
+    assert body["search_index"]["outbox"] == {"waiting": 0, "oldest": None}
     assert body["version"]
     assert body["live"]["sockets"] == 0 and body["live"]["message_queue"]["state"] == "none"
 
@@ -144,4 +146,4 @@ def test_healthz_reports_an_unusable_index_directory(app, client, tmp_path):
     app.config["SEARCH_INDEX_DIR"] = str(blocker / "index")
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.get_json()["search_index"] == "error"
+    assert response.get_json()["search_index"]["status"] == "error"

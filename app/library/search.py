@@ -44,7 +44,9 @@ register(
             selectinload(Document.file).options(undefer(StoredFile.text)),
             selectinload(Document.organisation),
         ),
-        allows=can_view_document,
+        # Search shows what the bin hides from everyone (coordinators open it from the bin).
+        allows=lambda user, document: can_view_document(user, document)
+        and not document.is_deleted,
         follows=(
             # A file's text arrives after the upload, when the worker has read it.
             Follow(

@@ -45,6 +45,7 @@ from app.models.rooms import (
     RoomPresence,
     RoomScope,
 )
+from app.models.search_entries import SearchEntry
 from app.models.users import KnownSignIn, LiveSocket, PasswordResetToken, User, UserSession
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "DocumentVersion",
     "DocumentVisibility",
     "ExtractionStatus",
+    "SearchEntry",
     "SearchOutbox",
     "StoredFile",
     "Invitation",

@@ -110,6 +110,18 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_document_versions_file_id'), ['file_id'], unique=False)
 
     # ### end Alembic commands ###
+    # What existed before search: queue it all, so the first drain indexes it (the worker does
+    # so at the first request; `flask search drain` does it at once).
+    for kind, table, where in (
+        ("organisation", "organisations", ""),
+        ("campaign", "campaigns", ""),
+        ("event", "events", ""),
+        ("message", "messages", " WHERE deleted_at IS NULL"),
+    ):
+        op.execute(
+            f"INSERT INTO search_outbox (key, queued_at) "
+            f"SELECT '{kind}:' || id, CURRENT_TIMESTAMP FROM {table}{where}"
+        )
 
 
 def downgrade():

@@ -1,0 +1,356 @@
+"""The embedded search backend: a Whoosh index in a directory (one per installation).
+
+Every search ANDs the reader's audience tokens into the index query itself, so totals, facet
+counts, snippets and suggestions are all computed among entries the reader may open.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import heapq
+import os
+import secrets
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from whoosh import index, writing
+from whoosh import query as wq
+from whoosh.codec.base import Segment
+from whoosh.reading import TermNotFound
+
+from app.search.analysis import fold, fold_words
+from app.search.base import (
+    FACETS,
+    LANGUAGES,
+    AllOf,
+    AnyOf,
+    Entry,
+    Hit,
+    Node,
+    Not,
+    Request,
+    Results,
+    Word,
+    fingerprint,
+)
+from app.search.query import unparse
+from app.search.snippets import marked, passage
+from app.search.whoosh_facets import ColumnCache, narrow
+from app.search.whoosh_query import (
+    _STOP,
+    STORED_BODY,
+    Translation,
+    allowed,
+    schema,
+    text_fields,
+    translate,
+)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_PER_PAGE = 200
+WRITE_TIMEOUT = 60.0  # seconds to wait for another process's writer
+SUGGEST_WORDS = 8  # at most this many words of a query are corrected
+_write_locks: dict[str, threading.Lock] = {}
+_locks_lock = threading.Lock()
+
+
+def _write_lock(path: str) -> threading.Lock:
+    """One lock per index directory in this process (Whoosh allows one writer)."""
+    with _locks_lock:
+        return _write_locks.setdefault(path, threading.Lock())
+
+
+def _micros(moment: datetime) -> int:
+    """Microseconds since 1970 (a naive datetime is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def _document(entry: Entry) -> dict[str, object]:
+    """The fields Whoosh stores and indexes for an entry."""
+    for token in entry.tokens:  # a comma would split one token into two (and widen access)
+        if not token or "," in token or token != token.strip():
+            raise ValueError(f"audience token {token!r} of {entry.key} cannot be indexed")
+    language = entry.language.lower()
+    doc: dict[str, object] = {
+        "key": entry.key,
+        "fingerprint": fingerprint(entry),
+        "kind": entry.kind.lower(),
+        "date": _micros(entry.date),
+        "year": str(entry.date.astimezone(UTC).year if entry.date.tzinfo else entry.date.year),
+        "title": entry.title,
+        "body": entry.body[:STORED_BODY],
+        "title_any": entry.title,
+        "body_any": entry.body,
+    }
+    optional = {
+        "tokens": ",".join(sorted(entry.tokens)),
+        "tags": ",".join(filter(None, (fold_words(tag) for tag in entry.tags))),
+        "tagtext": " ".join(entry.tags),
+        "org": entry.organisation,
+        "org_id": "" if entry.organisation_id is None else str(entry.organisation_id),
+        "language": language,
+        "format": entry.format.lower(),
+    }
+    doc.update({name: value for name, value in optional.items() if value})
+    if language in LANGUAGES:
+        doc[f"title_{language}"] = entry.title
+        doc[f"body_{language}"] = entry.body
+    return doc
+
+
+def _segment_id(cls, size: int = 16) -> str:
+    return secrets.token_hex(size // 2)
+
+
+# Whoosh names segments with the `random` module, which anything may seed (hypothesis does,
+# for every example): two segments of one index would then share a name, and the column
+# cache (whoosh_facets.py), keyed by segment name, would read one for the other.
+Segment._random_id = classmethod(_segment_id)
+
+
+class WhooshBackend:
+    """A Backend (app/search/base.py) over a Whoosh index directory."""
+
+    def __init__(self, path: str) -> None:
+        self.path = os.path.abspath(path)
+        self._ix = None
+        self._searcher = None
+        self._lock = threading.Lock()  # opening the index, refreshing the searcher
+        self._columns = ColumnCache()
+
+    # --- the index ---------------------------------------------------------------------------
+
+    def _index(self):
+        """The index, opened (or created) on first use."""
+        with self._lock:
+            if self._ix is None:
+                os.makedirs(self.path, exist_ok=True)
+                if index.exists_in(self.path):
+                    self._ix = index.open_dir(self.path)
+                else:
+                    with _write_lock(self.path):
+                        self._ix = index.create_in(self.path, schema())
+            return self._ix
+
+    def _current(self):
+        """A searcher on the latest committed version (cheap when nothing changed)."""
+        ix = self._index()
+        with self._lock:
+            # Not Searcher.refresh(): it reuses the readers of unchanged segments with their
+            # OLD deletions (an updated entry would be found twice, a removed one still
+            # found) and closes what other threads may still be reading. A searcher replaced
+            # here is closed when the last thread using it lets it go.
+            stale = self._searcher is None
+            stale = stale or ix.latest_generation() != self._searcher.reader().generation()
+            if stale:
+                self._searcher = ix.searcher()
+            return self._searcher
+
+    def write(self, entries: Iterable[Entry], deleted: Iterable[str] = ()) -> None:
+        """Add or replace entries and remove keys, in one commit (a deleted key wins)."""
+        gone = set(deleted)
+        batch = {entry.key: entry for entry in entries if entry.key not in gone}
+        documents = [_document(entry) for entry in batch.values()]  # refuse before locking
+        ix = self._index()
+        with _write_lock(self.path):
+            writer = ix.writer(timeout=WRITE_TIMEOUT)
+            try:
+                fresh = ix.doc_count_all() == 0
+                for key in gone:
+                    writer.delete_by_term("key", key)
+                for doc in documents:
+                    (writer.add_document if fresh else writer.update_document)(**doc)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        ix = self._index()
+        with _write_lock(self.path):
+            ix.writer(timeout=WRITE_TIMEOUT).commit(mergetype=writing.CLEAR)
+
+    def keys(self) -> dict[str, str]:
+        """Every key with its fingerprint."""
+        reader = self._current().reader()
+        if reader.doc_count() == 0:
+            return {}
+        key_column = reader.column_reader("key")
+        print_column = reader.column_reader("fingerprint")
+        return {key_column[d]: print_column[d] for d in reader.all_doc_ids()}
+
+    def health(self) -> dict[str, object]:
+        """ok, the number of entries, the backend's name (and the error if it cannot open)."""
+        try:
+            entries = self._current().doc_count()
+        except Exception as error:  # noqa: BLE001 - any failure is reported, not raised
+            return {"ok": False, "entries": 0, "backend": "whoosh", "error": repr(error)}
+        return {"ok": True, "entries": entries, "backend": "whoosh"}
+
+    # --- searching ---------------------------------------------------------------------------
+
+    def search(self, request: Request) -> Results:
+        """One page of hits among what the request's tokens may see, with facets."""
+        page, per_page = max(1, request.page), max(1, min(request.per_page, MAX_PER_PAGE))
+        if not request.tokens:  # nobody: nothing, not even an index read
+            empty = {name: [] for name in FACETS} if request.facets else {}
+            return Results([], 0, page, per_page, empty)
+        searcher = self._current()
+        if request.query is None:
+            translation = Translation(None)
+        else:
+            translation = translate(request.query, searcher.reader())
+        values = self._columns.values(searcher)
+        tagged = self._tagged(searcher, request)
+        kept, facets = narrow(
+            self._matching(searcher, translation.query, request.tokens),
+            request.filters,
+            values,
+            tagged,
+            request.facets,
+        )
+        hits = self._page(searcher, request, translation, kept, values, page, per_page)
+        suggestion = None
+        if not kept and request.query is not None:
+            suggestion = self._suggest(searcher, request, values, tagged)
+        return Results(hits, len(kept), page, per_page, facets, suggestion)
+
+    @staticmethod
+    def _matching(searcher, query: wq.Query | None, tokens: frozenset[str]):
+        """Document numbers matching a query (None: all) AND the reader's tokens (unscored)."""
+        permitted = allowed(tokens)
+        # Never wq.Every() here: Whoosh normalises And([Every(), x]) to Every(), dropping x.
+        combined = permitted if query is None else wq.And([query, permitted]).normalize()
+        if not isinstance(combined, wq.NullQuery.__class__) and not any(
+            field == "tokens" for field, _text in combined.iter_all_terms()
+        ):  # belt and braces: a query that lost its permission clause is never run
+            raise RuntimeError("search query lost its permission filter")
+        return searcher.docs_for_query(combined)
+
+    @staticmethod
+    def _tagged(searcher, request: Request) -> set[int] | None:
+        """Documents with one of the chosen tags (None: no tag filter)."""
+        tags = [fold_words(tag) for tag in sorted(request.filters.tags)]
+        if not tags:
+            return None
+        return set(searcher.docs_for_query(wq.Or([wq.Term("tags", t) for t in tags])))
+
+    def _page(self, searcher, request, translation, kept, values, page, per_page) -> list[Hit]:
+        """The hits of the requested page: only those are scored and highlighted."""
+        start = (page - 1) * per_page
+        if start >= len(kept):
+            return []
+        need = start + per_page
+        if request.query is None or request.sort == "date":
+            dates = values["date"]
+            newest = heapq.nlargest(need, kept, key=lambda d: (dates[d], -d))
+            chosen = [(docnum, 0.0) for docnum in newest[start:]]
+        else:
+            results = searcher.search(translation.query, filter=kept, limit=need)
+            chosen = [(hit.docnum, hit.score) for hit in results[start:need]]
+        return [self._hit(searcher, d, score, translation.marks) for d, score in chosen]
+
+    def _hit(self, searcher, docnum: int, score: float, marks) -> Hit:
+        """A hit with its title and best passage marked."""
+        stored = searcher.stored_fields(docnum)
+        kind, _, ident = stored["key"].partition(":")
+        language = stored.get("language", "")
+        spans = _spans(searcher, docnum, text_fields(language), marks)
+        org = stored.get("org_id", "")
+        return Hit(
+            kind=kind,
+            id=int(ident),
+            score=float(score or 0.0),
+            title=marked(stored.get("title", ""), spans["title"]),
+            snippet=passage(stored.get("body", ""), spans["body"]),
+            date=EPOCH + timedelta(microseconds=stored["date"]),
+            language=language,
+            organisation_id=int(org) if org else None,
+            format=stored.get("format", ""),
+        )
+
+    # --- suggestion ----------------------------------------------------------------------------
+
+    def _suggest(self, searcher, request: Request, values, tagged) -> str | None:
+        """A corrected query, offered only if it has hits for this same reader and filters."""
+        tokens = request.tokens
+        replacements: dict[Word, Word] = {}
+        for word in _words(request.query)[:SUGGEST_WORDS]:
+            folded = fold(word.text)
+            if folded in _STOP or _visible(searcher, folded, tokens):
+                continue
+            for candidate in _candidates(searcher, folded):
+                if _visible(searcher, candidate, tokens):  # never a word only others may read
+                    replacements[word] = dataclasses.replace(word, text=candidate)
+                    break
+        if not replacements:
+            return None
+        corrected = _replaced(request.query, replacements)
+        query = translate(corrected, searcher.reader()).query
+        found, _ = narrow(
+            self._matching(searcher, query, tokens), request.filters, values, tagged, False
+        )
+        return unparse(corrected) if found else None
+
+
+def _spans(searcher, docnum: int, names: list[str], marks) -> dict[str, list[tuple[int, int]]]:
+    """Character spans of the marked terms in a document's title and body fields."""
+    leaves = searcher.reader().leaf_readers()
+    at = bisect.bisect_right([offset for _reader, offset in leaves], docnum) - 1
+    reader, offset = leaves[at]
+    local = docnum - offset
+    found: dict[str, list[tuple[int, int]]] = {"title": [], "body": []}
+    for name, term in marks:
+        if name not in names:
+            continue
+        try:
+            matcher = reader.postings(name, term)
+        except TermNotFound:
+            continue
+        matcher.skip_to(local)
+        if matcher.is_active() and matcher.id() == local:
+            chars = matcher.value_as("characters")
+            found[name.split("_")[0]].extend((start, end) for _pos, start, end in chars)
+    return found
+
+
+def _visible(searcher, term: str, tokens: frozenset[str]) -> bool:
+    """Whether a folded word occurs in a title or body the reader may see."""
+    query = wq.Or([wq.Term("title_any", term), wq.Term("body_any", term)])
+    docs = WhooshBackend._matching(searcher, query, tokens)
+    return next(iter(docs), None) is not None
+
+
+def _candidates(searcher, folded: str) -> list[str]:
+    """Close words from the folded title and body fields (checked for visibility later)."""
+    seen: list[str] = []
+    for name in ("title_any", "body_any"):
+        for word in searcher.corrector(name).suggest(folded, limit=5, maxdist=2, prefix=1):
+            if word != folded and word not in seen:
+                seen.append(word)
+    return seen
+
+
+def _words(node: Node | None) -> list[Word]:
+    """The positive words a suggestion may correct (unfielded or title:)."""
+    if isinstance(node, Word):
+        return [node] if node.field in (None, "title") else []
+    if isinstance(node, AllOf | AnyOf):
+        return [word for part in node.parts for word in _words(part)]
+    return []
+
+
+def _replaced(node: Node, replacements: dict[Word, Word]) -> Node:
+    """The node with some words replaced."""
+    if isinstance(node, Word):
+        return replacements.get(node, node)
+    if isinstance(node, AllOf | AnyOf):
+        return type(node)(tuple(_replaced(part, replacements) for part in node.parts))
+    if isinstance(node, Not):
+        return node
+    return node

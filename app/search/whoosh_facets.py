@@ -1,0 +1,113 @@
+"""Filters and facet counts from column values over unscored document numbers.
+
+Whoosh's ``groupedby`` scores every hit; here the matching documents are collected unscored
+(``docs_for_query``), filtered and counted from per-segment column values cached in memory
+(segments never change once written, so a new segment is the only thing read after a write).
+
+Facets are disjunctive: each facet is counted with every filter except its own, so choosing
+lang=es still shows how many entries the other languages have. A tag filter applies to all.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from app.search.base import FACETS, Filters
+
+# facet name -> the column holding its value; "date" is read for sorting by date
+COLUMNS = {
+    "kind": "kind",
+    "organisation": "org_id",
+    "language": "language",
+    "format": "format",
+    "year": "year",
+    "date": "date",
+}
+
+
+class ColumnCache:
+    """Column values per segment, concatenated per searcher (indexed by global doc number)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._segments: dict[str, dict[str, list]] = {}
+        self._searcher = None
+        self._values: dict[str, list] = {}
+
+    def values(self, searcher) -> dict[str, list]:
+        """Column name -> value of every document of this searcher's index."""
+        with self._lock:
+            if searcher is not self._searcher:
+                self._values = self._read(searcher)
+                self._searcher = searcher
+            return self._values
+
+    def _read(self, searcher) -> dict[str, list]:
+        """Concatenate the cached per-segment columns, reading only new segments."""
+        values: dict[str, list] = {name: [] for name in COLUMNS.values()}
+        segments: dict[str, dict[str, list]] = {}
+        for reader, _offset in searcher.reader().leaf_readers():  # in doc-number order
+            segment = reader.segment() if hasattr(reader, "segment") else None
+            ident = segment.segment_id() if segment is not None else None
+            columns = self._segments.get(ident) if ident else None
+            if columns is None:
+                columns = {name: _column(reader, name) for name in values}
+            if ident:
+                segments[ident] = columns
+            for name, column in columns.items():
+                values[name].extend(column)
+        self._segments = segments  # merged-away segments are forgotten
+        return values
+
+
+def _column(reader, name: str) -> list:
+    """Every document's value of one column in a segment."""
+    count = reader.doc_count_all()
+    if not reader.has_column(name):
+        return [0 if name == "date" else ""] * count
+    column = reader.column_reader(name)
+    return [column[docnum] for docnum in range(count)]
+
+
+def _selected(filters: Filters) -> dict[str, frozenset[str]]:
+    """Each facet's chosen values as the strings the columns hold."""
+    return {
+        "kind": frozenset(v.lower() for v in filters.kinds),
+        "organisation": frozenset(str(v) for v in filters.organisation_ids),
+        "language": frozenset(v.lower() for v in filters.languages),
+        "format": frozenset(v.lower() for v in filters.formats),
+        "year": frozenset(str(v) for v in filters.years),
+    }
+
+
+def narrow(
+    docs, filters: Filters, values: dict[str, list], tagged: set[int] | None, count: bool
+) -> tuple[set[int], dict[str, list[tuple[str, int]]]]:
+    """The documents passing every filter, and the disjunctive facet counts (if count)."""
+    active = [
+        (name, values[COLUMNS[name]], chosen)
+        for name, chosen in _selected(filters).items()
+        if chosen
+    ]
+    facet_columns = [(name, values[COLUMNS[name]]) for name in FACETS]
+    counters = {name: Counter() for name in FACETS}
+    kept: set[int] = set()
+    for docnum in docs:
+        if tagged is not None and docnum not in tagged:
+            continue
+        failed = [name for name, column, chosen in active if column[docnum] not in chosen]
+        if not failed:
+            kept.add(docnum)
+            if count:
+                for name, column in facet_columns:
+                    counters[name][column[docnum]] += 1
+        elif len(failed) == 1 and count:  # counts for its own facet only
+            counters[failed[0]][values[COLUMNS[failed[0]]][docnum]] += 1
+    facets = {
+        name: sorted(
+            ((value, n) for value, n in counter.items() if value), key=lambda vn: (-vn[1], vn[0])
+        )
+        for name, counter in counters.items()
+    }
+    return kept, (facets if count else {})
