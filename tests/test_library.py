@@ -210,3 +210,44 @@ def test_details_change_and_visibility_narrows_at_once(client, world, db):
     client.post("/account/logout")
     sign_in(client, reader)
     assert client.get(f"/library/{doc.id}").status_code == 404
+
+
+def test_a_zip_bomb_upload_fails_with_a_reason_a_person_understands(client, world, db):
+    """A .docx that unpacks to a gigabyte is stored, not unpacked, and its page says why."""
+    from tests.library_files import zip_bomb_docx
+
+    sign_in(client, world.member)
+    assert upload(client, world.org, zip_bomb_docx(), "bomba.docx").status_code == 302
+    worker.run_pending()
+    doc = only_document(db)
+    assert doc.file.status.value == "failed"
+    page = client.get(f"/library/{doc.id}").get_data(as_text=True)
+    assert "Text could not be read" in page
+    assert "unpacks to far more than its size" in page
+
+
+def test_the_site_answers_while_a_pdf_bomb_is_being_read(client, world, db, app):
+    """The file is parsed in a child process: pages answer while it burns its CPU allowance."""
+    import threading
+
+    from tests.library_files import pdf_bomb
+
+    app.config.update(EXTRACT_CPU_SECONDS=4, EXTRACT_WALL_SECONDS=30.0)
+    sign_in(client, world.member)
+    upload(client, world.org, pdf_bomb(), "bomba.pdf")
+    doc_id = only_document(db).id
+
+    def work() -> None:
+        with app.app_context():
+            worker.run_pending()
+
+    reading = threading.Thread(target=work)
+    reading.start()
+    answered_while_reading = 0
+    while reading.is_alive():
+        if client.get("/library/").status_code == 200 and reading.is_alive():
+            answered_while_reading += 1
+    reading.join()
+    assert answered_while_reading >= 1
+    page = client.get(f"/library/{doc_id}").get_data(as_text=True)
+    assert "Text could not be read" in page and "took too long" in page

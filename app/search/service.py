@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Organisation
 from app.permissions import ORGANISATION, principals
 from app.search import outbox, registry
-from app.search.base import Backend, Filters, Hit, Request, Results, fingerprint
+from app.search.base import Backend, Filters, Request, Results, fingerprint
 from app.search.query import QueryError, parse
 
 PER_PAGE = 20
@@ -43,7 +43,6 @@ class Found:
     query: str
     results: Results | None
     error: str | None = None  # a QueryError code, shown translated
-    links: dict[str, str] = field(default_factory=dict)  # hit key -> address
     organisations: dict[str, str] = field(default_factory=dict)  # facet value -> name
 
 
@@ -75,14 +74,8 @@ def search(
     return Found(
         text,
         results,
-        links={hit.key: link(hit) for hit in results.hits},
         organisations=organisation_names(user, results),
     )
-
-
-def link(hit: Hit) -> str:
-    """The address of a hit's page."""
-    return registry.REGISTRY[hit.kind].url(hit)
 
 
 def organisation_names(user: Any, results: Results) -> dict[str, str]:
