@@ -129,12 +129,20 @@ def lying_zip_docx(unpacked: int = 512 * 2**20) -> bytes:
     return _docx_with((data, _repeated_crc(block, times), unpacked, 1000))
 
 
+def photos_zip() -> bytes:
+    """A zip archive that is no document: a folder of photos."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("fotos/asamblea.jpg", b"\xff\xd8\xff\xe0" + bytes(64))
+    return out.getvalue()
+
+
 def many_entries_docx(extra: int) -> bytes:
     """A real DOCX with `extra` more (tiny) entries in its archive."""
     out = io.BytesIO(docx_bytes(["x"]))
     with zipfile.ZipFile(out, "a") as archive:
         for number in range(extra):
-            archive.writestr(f"customXml/item{number}.xml", b"<a/>")
+            archive.writestr(f"extra/item{number}.xml", b"<a/>")
     return out.getvalue()
 
 

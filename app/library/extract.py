@@ -143,8 +143,10 @@ def _run_child(path: Path, kind: str, limits: Limits) -> Outcome:
             )
         except subprocess.TimeoutExpired:  # run() has killed the child and waited for it
             return Outcome("failed", reason="timeout")
+        # (RLIMIT_FSIZE already stops the child at output_bytes; this only double-checks)
+        written = out.seek(0, 2)
         out.seek(0)
-        result = out.read(limits.output_bytes + 1)
+        result = out.read() if written <= limits.output_bytes else b"{}"
         err.seek(0)
         errors = err.read(_STDERR_KEPT)
     return _outcome(finished.returncode, result, errors, limits)
