@@ -20,19 +20,20 @@
         label.textContent = form.dataset.sending.replace("{percent}", String(percent));
       });
       xhr.addEventListener("load", function () {
-        var sameForm = xhr.responseURL === window.location.href;
-        if (xhr.status < 400 && !sameForm) {
-          window.location.assign(xhr.responseURL);  // the new document's page
-          return;
-        }
-        // The form came back with its errors: show it in place of this one.
+        // Either the new document's page (the request followed the redirect, and carries its
+        // one-time messages: loading the address again would lose them) or the form with its
+        // errors. Show what came back in place of this page.
         var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
         var main = page.querySelector("main");
-        if (main) {
-          document.querySelector("main").replaceWith(main);
-          var again = document.querySelector("form.upload-form");
-          if (again) { bind(again); }
+        if (!main) { window.location.assign(xhr.responseURL); return; }
+        document.querySelector("main").replaceWith(main);
+        document.title = page.title;
+        if (xhr.responseURL && xhr.responseURL !== window.location.href) {
+          window.history.replaceState(null, "", xhr.responseURL);
         }
+        var again = document.querySelector("form.upload-form");
+        if (again) { bind(again); }
+        main.focus();
       });
       xhr.addEventListener("error", function () {
         label.textContent = form.dataset.failed;
