@@ -331,7 +331,18 @@ def _seed_campaigns(world: DemoWorld) -> None:
     seed_campaigns(world)
 
 
-SEEDERS: list[Callable[[DemoWorld], None]] = [seed_organisations, _seed_rooms, _seed_campaigns]
+def _seed_library(world: DemoWorld) -> None:
+    from app.library.demo import seed_library
+
+    seed_library(world)
+
+
+SEEDERS: list[Callable[[DemoWorld], None]] = [
+    seed_organisations,
+    _seed_rooms,
+    _seed_campaigns,
+    _seed_library,
+]
 
 
 def seed(scale: str = "small") -> list[tuple[str, str, str, str]]:

@@ -9,14 +9,17 @@ coordinator and a member, an outsider, a platform admin, and a pending organisat
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
 
 import pytest
 
 from app.campaigns import services as campaigns
 from app.extensions import db
+from app.library import services as library
 from app.models import (
     Campaign,
+    DocumentVisibility,
     Event,
     Invitation,
     JoinRequest,
@@ -116,6 +119,20 @@ def _campaign_room_id(w: World) -> int:
     db.session.add(room)
     db.session.commit()
     return room.id
+
+
+def _document_id(w: World, visibility: DocumentVisibility, binned: bool = False) -> int:
+    """A text document of the World's organisation, added by its member."""
+    details = library.Details(
+        title=f"{visibility.value} document", description="", language="es", tags=[],
+        visibility=visibility,
+    )  # fmt: skip
+    document, _ = library.add_document(
+        w.member, w.org, io.BytesIO(f"{visibility.value} {binned}".encode()), "d.txt", details
+    )
+    if binned:
+        library.delete_document(w.coordinator, document)
+    return document.id
 
 
 # (method, path template, form data, {role: expected}) -- the whole policy, one row a route.
@@ -485,6 +502,88 @@ MATRIX = [
         {},
         {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
     ),
+    # --- the library and search (permissions/library.py) ---
+    ("GET", "/library/", {}, dict.fromkeys(ROLES, 200)),
+    ("GET", "/library/{public_doc}", {}, dict.fromkeys(ROLES, 200)),
+    (
+        "GET",
+        "/library/{movement_doc}",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 200, "coordinator": 200, "admin": 200},
+    ),
+    (
+        "GET",
+        "/library/{org_doc}",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 200, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "GET",
+        "/library/{org_doc}/download",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 200, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "GET",
+        "/library/{org_doc}/versions/1/download",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 200, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "GET",
+        "/library/{binned_doc}",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 404, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "GET",
+        "/library/new",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 200, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "GET",
+        "/library/{org_doc}/edit",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 200, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "GET",
+        "/library/{movement_doc}/versions/new",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 200, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "GET",
+        "/library/{public_doc}/delete",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "POST",
+        "/library/{binned_doc}/restore",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 404, "coordinator": 302, "admin": 404},
+    ),
+    (
+        "GET",
+        "/library/bin",
+        {},
+        {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200},
+    ),
+    ("GET", "/search?q=document", {}, dict.fromkeys(ROLES, 200)),
+    (
+        "GET",
+        "/search/open/document/{org_doc}",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 302, "coordinator": 302, "admin": 404},
+    ),
+    (
+        "GET",
+        "/search/open/document/{binned_doc}",
+        {},
+        dict.fromkeys(ROLES, 404),
+    ),
 ]
 
 CASES = [
@@ -504,6 +603,10 @@ _MADE_ON_DEMAND = {
     "campaign_room": _campaign_room_id,
     "invited_participant": _invited_participant_id,
     "taking_part": _taking_part_id,
+    "public_doc": lambda w: _document_id(w, DocumentVisibility.PUBLIC),
+    "movement_doc": lambda w: _document_id(w, DocumentVisibility.MOVEMENT),
+    "org_doc": lambda w: _document_id(w, DocumentVisibility.ORGANISATION),
+    "binned_doc": lambda w: _document_id(w, DocumentVisibility.PUBLIC, binned=True),
 }
 
 

@@ -21,12 +21,13 @@ def country_names(code: str) -> str:
 
 def entry(org: Organisation) -> Entry:
     """An organisation as the index stores it."""
+    body = "\n".join(filter(None, [country_names(org.country), org.region, org.description]))
     return Entry(
         kind="organisation",
         id=org.id,
         title=org.name,
-        body="\n".join(filter(None, [country_names(org.country), org.region, org.description])),
-        language=first_language(org.language_codes),
+        body=body,
+        language=first_language(org.language_codes, f"{org.name} {org.description}"),
         tokens=ORGANISATION.tokens(org),
         date=org.created_at,
         organisation_id=org.id,

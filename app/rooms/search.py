@@ -24,7 +24,7 @@ def entry(message: Message) -> Entry | None:
         id=message.id,
         title=room.name,
         body=message.body,
-        language=first_language(org.language_codes) if org else "",
+        language=first_language(org.language_codes if org else (), message.body),
         tokens=MESSAGE.tokens(message),
         date=message.created_at,
         organisation_id=org.id if org else None,

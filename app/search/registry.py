@@ -50,11 +50,22 @@ class Searchable:
 REGISTRY: dict[str, Searchable] = {}
 
 
-def first_language(codes: Iterable[str]) -> str:
-    """The first of these language codes that search analyses, or "" (folded only)."""
+def first_language(codes: Iterable[str], text: str = "") -> str:
+    """The language to analyse a text in, among an organisation's working languages.
+
+    Text in Arabic script is Arabic; other text takes the first working language written in
+    Latin script (a committee working in Arabic and French writes its French in French).
+    "" when none is analysed (the text is then folded, not stemmed).
+    """
     from app.search.base import LANGUAGES
 
-    return next((code for code in codes if code in LANGUAGES), "")
+    known = [code for code in codes if code in LANGUAGES]
+    letters = [c for c in text[:2000] if c.isalpha()]
+    if not letters:
+        return known[0] if known else ""
+    if sum(1 for c in letters if "\u0600" <= c <= "\u06ff") * 2 > len(letters):
+        return "ar"
+    return next((code for code in known if code != "ar"), "")
 
 
 def register(searchable: Searchable) -> Searchable:
