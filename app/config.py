@@ -69,9 +69,11 @@ class Config:
     # Library uploads: the largest file accepted, and whether this process runs the worker
     # that reads uploaded files (run `flask library work` instead when scaled).
     LIBRARY_MAX_UPLOAD = int(os.environ.get("LIBRARY_MAX_UPLOAD", 25 * 1024 * 1024))
+    # The largest request body: a library file and its form. Checked before any view runs
+    # (the CSRF check reads the form), so a bigger upload gets the "too large" page.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", LIBRARY_MAX_UPLOAD + 2**20))
     LIBRARY_WORKER = os.environ.get("LIBRARY_WORKER", "1") == "1"
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads"))
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
 
     # Socket.IO: in-process by default; a Redis URL lets several workers share rooms.
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None

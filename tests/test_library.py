@@ -251,3 +251,23 @@ def test_the_site_answers_while_a_pdf_bomb_is_being_read(client, world, db, app)
     assert answered_while_reading >= 1
     page = client.get(f"/library/{doc_id}").get_data(as_text=True)
     assert "Text could not be read" in page and "took too long" in page
+
+
+def test_a_body_over_the_site_limit_gets_the_too_large_page_and_nothing_is_kept(
+    client, world, db, app
+):
+    """Past MAX_CONTENT_LENGTH the request stops before the form is read (CSRF check included)."""
+    app.config.update(MAX_CONTENT_LENGTH=100_000, WTF_CSRF_ENABLED=True)
+    sign_in(client, world.member)
+    response = upload(client, world.org, b"a" * 300_000, "big.txt")
+    assert response.status_code == 413
+    assert "This is too large" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Document.id))) == 0
+
+
+def test_tags_are_split_on_latin_and_arabic_commas_trimmed_and_not_repeated():
+    """"دليل قانوني، شهادة" gives two tags, as "legal guide, Testimony, testimony" gives two."""
+    from app.library.services import clean_tags
+
+    assert clean_tags("دليل قانوني، شهادة") == ["دليل قانوني", "شهادة"]
+    assert clean_tags(" legal  guide , Testimony,testimony,") == ["legal guide", "testimony"]

@@ -7,6 +7,7 @@ read once, whichever documents use it. The search outbox follows by itself (sear
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -56,7 +57,8 @@ class Details:
 
 def clean_tags(raw: str | list[str]) -> list[str]:
     """Tags from "legal guide, Testimony": trimmed, lower case, no repeats, bounded."""
-    parts = raw.split(",") if isinstance(raw, str) else raw
+    # Arabic keyboards type "،" and Chinese/Japanese ones "、": both separate tags too.
+    parts = re.split(r"[,،、]", raw) if isinstance(raw, str) else raw
     tags: list[str] = []
     for part in parts:
         tag = " ".join(part.split()).casefold()[:TAG_LENGTH]

@@ -50,11 +50,6 @@ def upload_errors() -> dict[str, str]:
     }
 
 
-def _allow_big_upload() -> None:
-    # The library takes bigger bodies than the rest of the site (whose limit stays small).
-    request.max_content_length = storage.max_size() + 1024 * 1024
-
-
 def _read_form(form) -> bool:
     """Validate a form with a file; a body past the limit is a form error, not a crash."""
     try:
@@ -108,8 +103,6 @@ def new():
     orgs = [org for org in my_orgs(current_user) if can_upload_document(current_user, org)]
     if not orgs:
         abort(403)
-    if request.method == "POST":
-        _allow_big_upload()
     form = UploadForm(
         organisations=[(str(o.id), o.name) for o in orgs], campaigns=_campaign_choices(orgs)
     )
@@ -236,8 +229,6 @@ def new_version(document_id: int):
     """Upload a new version; the earlier ones stay in the history."""
     doc = queries.get_document_or_404(document_id, current_user)
     require(can_edit_document(current_user, doc))
-    if request.method == "POST":
-        _allow_big_upload()
     form = VersionForm()
     if _read_form(form):
         upload = form.file.data
