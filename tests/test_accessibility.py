@@ -19,7 +19,8 @@ pytestmark = [
 PAGES = [
     "/", "/organisations/", "/organisations/comite-progreso", "/campaigns/", "/calendar",
     "/calendar?view=month", "/calendar/mine", "/rooms/", "/rooms/mentions", "/account/profile",
-    "/rooms/formatting", "/time-zone",
+    "/rooms/formatting", "/time-zone", "/library/", "/library/new", "/library/bin",
+    "/search?q=campa%C3%B1a", "/search?q=zzzz",
 ]  # fmt: skip
 SERIOUS = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
   .filter(v => v.impact === "serious" || v.impact === "critical")
@@ -65,6 +66,8 @@ def test_main_pages_have_no_serious_accessibility_problem(site, language):
     urls = [*PAGES, rooms.first.get_attribute("href")]
     page.goto(f"{base}/campaigns/")
     urls.append(page.locator("main a[href^='/campaigns/']").last.get_attribute("href"))
+    page.goto(f"{base}/library/")
+    urls.append(page.locator("main .card-list a[href^='/library/']").first.get_attribute("href"))
     for url in urls:
         page.goto(base + url)
         if problems := _problems(page):

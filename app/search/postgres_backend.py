@@ -8,6 +8,7 @@ counted, faceted, ranked or cut into a snippet.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC
@@ -54,6 +55,7 @@ from app.search.base import (
     Word,
     fingerprint,
 )
+from app.search.query import WORD_PATTERN
 
 T = SearchEntry.__table__
 CONFIGS = {"es": "spanish", "fr": "french", "it": "italian", "en": "english", "ar": "arabic"}
@@ -63,6 +65,7 @@ MAX_PER_PAGE = 100
 SEP = "\x1f"
 WEIGHTED = {"title": "A", "org": "C"}  # query fields matched inside the document by weight
 COLUMN_FIELDS = ("tag", "lang", "format", "kind", "year")
+_WORDS = re.compile(WORD_PATTERN)  # a tag's words, cut as Whoosh cuts them
 _RUN = re.compile(r"[^\W_]+")  # letters and digits: all of a word that reaches to_tsquery
 FACET_COLUMNS = (T.c.kind, T.c.organisation_id, T.c.language, T.c.format, T.c.year)
 HEADLINE_CAP, TITLE_CAP = 100_000, 1_000  # characters of body and title cut into snippets
@@ -301,6 +304,7 @@ def _column_test(node: Word | Phrase | Prefix) -> object:
     value = normalise(" ".join(node.words) if isinstance(node, Phrase) else node.text)
     prefix = isinstance(node, Prefix)
     if node.field == "tag":
+        value = _tag(value)
         return T.c.tags.contains(SEP + value + ("" if prefix else SEP), autoescape=True)
     if node.field == "year":
         if not (value.isascii() and value.isdigit() and len(value) <= 4):
@@ -312,22 +316,33 @@ def _column_test(node: Word | Phrase | Prefix) -> object:
     return target.startswith(value, autoescape=True) if prefix else target == value
 
 
-def _filter_tests(filters: Filters) -> list[object]:
-    """The results page's filters: within one filter any value, across filters all."""
-    tests = []
-    for values, target in (
-        (filters.kinds, T.c.kind),
-        (filters.organisation_ids, T.c.organisation_id),
-        (filters.languages, T.c.language),
-        (filters.formats, T.c.format),
-        (filters.years, T.c.year),
-    ):
-        if values:
-            tests.append(target.in_(sorted(values)))
-    if filters.tags:
-        needles = sorted(SEP + normalise(tag) + SEP for tag in filters.tags)
-        tests.append(or_(*(T.c.tags.contains(n, autoescape=True) for n in needles)))
-    return tests
+def _chosen(filters: Filters) -> list[tuple[int, object]]:
+    """The facet filters chosen, as (index in FACETS, test): within one filter any value."""
+    chosen = []
+    values = (
+        filters.kinds,
+        filters.organisation_ids,
+        filters.languages,
+        filters.formats,
+        filters.years,
+    )
+    for index, (target, wanted) in enumerate(zip(FACET_COLUMNS, values, strict=True)):
+        if wanted:
+            chosen.append((index, target.in_(sorted(wanted))))
+    return chosen
+
+
+def _tag_tests(filters: Filters) -> list[object]:
+    """The tag filter (any of the chosen tags); it applies to the hits and to every facet."""
+    if not filters.tags:
+        return []
+    needles = sorted(SEP + _tag(tag) + SEP for tag in filters.tags)
+    return [or_(*(T.c.tags.contains(n, autoescape=True) for n in needles))]
+
+
+def _tag(value: str) -> str:
+    """A tag as stored and compared: its folded words joined by one space (as Whoosh does)."""
+    return " ".join(_WORDS.findall(normalise(value)))
 
 
 class PostgresBackend:
@@ -360,10 +375,12 @@ class PostgresBackend:
         if not request.tokens:
             return Results([], 0, page, per_page, facets)
         translate = _Translate((*dict.fromkeys(self.languages().values()), "simple"))
-        where = [_reader(request.tokens), *_filter_tests(request.filters)]
+        base = [_reader(request.tokens), *_tag_tests(request.filters)]
         if request.query is not None:
-            where.append(translate.where(request.query))
-        total = _count(where, facets)
+            base.append(translate.where(request.query))
+        chosen = _chosen(request.filters)
+        where = [*base, *(test for _index, test in chosen)]
+        total = _count(base, chosen, facets)
         if total == 0 or (page - 1) * per_page >= total:
             return Results([], total, page, per_page, facets)
         wanted = translate.positive(request.query)
@@ -404,26 +421,48 @@ class PostgresBackend:
         return {"ok": True, "entries": int(count or 0), "backend": "postgres"}
 
 
-def _count(where: list[object], facets: dict[str, list[tuple[str, int]]]) -> int:
-    """The total, and (if asked) fill the facets, in one scan: GROUPING SETS."""
+def _count(
+    base: list[object], chosen: list[tuple[int, object]], facets: dict[str, list[tuple[str, int]]]
+) -> int:
+    """The total, and (if asked) fill the facets, in one scan: GROUPING SETS.
+
+    Facets are disjunctive, as Whoosh's (app/search/whoosh_facets.py): each facet counts the
+    matches passing every chosen filter except its own, so choosing lang=es still shows how
+    many entries the other languages have. The words, the reader's tokens and the tag filter
+    (base) apply to every count.
+    """
+    tests = [test for _index, test in chosen]
     if not facets:
+        where = [*base, *tests]
         return int(db.session.scalar(select(func.count()).select_from(T).where(*where)) or 0)
+    where = list(base)
+    if len(tests) > 1:  # a row failing two chosen filters counts nowhere
+        where.append(reduce(operator.add, (case((test, 0), else_=1) for test in tests)) <= 1)
+    counts = [
+        _counted([test for index, test in chosen if index != facet]) for facet in range(len(FACETS))
+    ]
     rows = db.session.execute(
-        select(func.grouping(*FACET_COLUMNS), *FACET_COLUMNS, func.count())
+        select(func.grouping(*FACET_COLUMNS), *FACET_COLUMNS, *counts, _counted(tests))
         .where(*where)
         .group_by(func.grouping_sets(*FACET_COLUMNS, text("()")))
     ).all()
     total, full = 0, (1 << len(FACETS)) - 1
-    for grouping, *values, count in rows:
+    for grouping, *rest in rows:
+        values, numbers = rest[: len(FACETS)], rest[len(FACETS) :]
         if grouping == full:
-            total = count
+            total = numbers[-1]
             continue
         index = next(i for i in range(len(FACETS)) if grouping == full ^ (full + 1) >> (i + 1))
-        if values[index] not in (None, ""):
-            facets[FACETS[index]].append((str(values[index]), count))
-    for counts in facets.values():
-        counts.sort(key=lambda pair: (-pair[1], pair[0]))
-    return total
+        if values[index] not in (None, "") and numbers[index]:
+            facets[FACETS[index]].append((str(values[index]), numbers[index]))
+    for counts_of in facets.values():
+        counts_of.sort(key=lambda pair: (-pair[1], pair[0]))
+    return int(total)
+
+
+def _counted(tests: list[object]) -> object:
+    """count(*) of the rows passing every test (all rows when none)."""
+    return func.count().filter(and_(*tests)) if tests else func.count()
 
 
 def _hit(row: object, title: tuple, snippet: tuple) -> Hit:
@@ -444,7 +483,7 @@ def _hit(row: object, title: tuple, snippet: tuple) -> Hit:
 def _row(entry: Entry, languages: dict[str, str]) -> dict[str, object]:
     """The parameters of one upsert: stored values, and the folded text PostgreSQL analyses."""
     title, body = _clean(entry.title), _clean(entry.body)[:BODY_CAP]
-    tags = [normalise(_clean(tag)) for tag in entry.tags]
+    tags = [tag for tag in (_tag(_clean(value)) for value in entry.tags) if tag]
     organisation = _clean(entry.organisation)
     return {
         "p_key": entry.key,
