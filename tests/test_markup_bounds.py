@@ -148,6 +148,8 @@ def test_worst_inputs_render_fast_and_safe(unbudgeted, ordinary_seconds, caplog,
     html = str(markup.render_markdown(text))
     spent = time.thread_time() - started
     allowed = TIMES_ORDINARY * ordinary_seconds[size]
+    if spent >= allowed:  # best of three, like the ordinary side: a busy machine is not a bug
+        spent = min(spent, *(_cpu_seconds(text) for _ in range(2)))
     assert spent < allowed, f"{name}: {spent:.3f} s, ordinary text {ordinary_seconds[size]:.3f} s"
     assert not inert_problems(html)
     assert html == markup.sanitise_html(html)  # nothing outside the allow-list
