@@ -507,3 +507,36 @@ def test_sample_in_form_fields_and_query_strings(world, client, sample):
             _get(client, "/organisations/?" + urlencode({"q": payload[:100]})),
         )
     _assert_no_failures(failures)
+
+
+@pytest.mark.slow
+def test_sample_in_the_library_and_search_results(world, client, sample):
+    """Titles, tags, file names and extracted text of documents, and search snippets of them."""
+    import io
+
+    from app.library import services as library
+    from app.library import worker
+
+    failures: list[str] = []
+    documents = []
+    for i, payload in enumerate(sample[:50]):  # searches are limited to 60 a minute
+        details = library.Details(
+            title=f"xsstitle {payload}"[:200], description=payload, language="es",
+            tags=[payload[:40]], visibility=m.DocumentVisibility.PUBLIC,
+        )  # fmt: skip
+        text = f"huella{i} desaparecidos {payload} fin".encode()
+        document, _ = library.add_document(
+            world.member, world.org, io.BytesIO(text), f"{payload[:150]}.txt", details
+        )
+        documents.append((document.id, document.title, i))
+    worker.run_pending()
+    newest = [title for _, title, _ in documents[-20:]]  # the first page: newest first
+    _check(failures, "library", _get(client, "/library/"), newest)
+    for document_id, title, i in documents:
+        html = _get(client, f"/library/{document_id}")
+        _check(failures, f"document {document_id}", html, [title])
+        found = _get(client, "/search?" + urlencode({"q": f"huella{i} desaparecidos"}))
+        _check(failures, f"search {document_id}", found)
+        assert "<mark>" in found, found[:500]
+    _check(failures, "search all", _get(client, "/search?" + urlencode({"q": "desaparecidos"})))
+    _assert_no_failures(failures)
