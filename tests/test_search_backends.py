@@ -563,3 +563,12 @@ def test_rebuild_gives_the_same_results(backend):
         ours, theirs = search(backend, text), before[text]
         assert keys(ours) == keys(theirs) and ours.facets == theirs.facets
         assert [h.snippet for h in ours.hits] == [h.snippet for h in theirs.hits]
+
+
+def test_words_after_text_that_looks_like_markup_are_found_and_marked(backend):
+    """A document quoting HTML ("<script ...>") keeps every word after it searchable."""
+    quoted = "<iframe onload=%22x%22><script>r.open('GET','http://e.org/x');</script></iframe>"
+    backend.write([entry(1, "Informe", f"{quoted}\n\nhuella12 desaparecidos fin")])
+    results = search(backend, "huella12 desaparecidos")
+    assert keys(results) == ["document:1"]
+    assert ("huella12", True) in results.hits[0].snippet

@@ -83,7 +83,10 @@ PAGE_COLUMNS = (
 START, STOP = "\x02", "\x03"  # ts_headline's marks: control characters taken out of the text
 BODY_MARKS = f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, MaxFragments=1"
 TITLE_MARKS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
-ARABIC = str.maketrans({"\u0671": "\u0627", "\u0649": "\u064a"})  # alef wasla, alef maqsura
+# Alef wasla and alef maqsura unified; "<" and ">" become spaces: PostgreSQL's parser reads
+# "<script ... >" as one tag token and drops it, with every word up to its closing ">" (a
+# document quoting HTML would lose the words after it).
+ARABIC = str.maketrans({"\u0671": "\u0627", "\u0649": "\u064a", "<": " ", ">": " "})
 
 
 def _const(value: str, sql_type: str = "text") -> object:
@@ -120,7 +123,7 @@ def _clean(value: str) -> str:
 
 
 def normalise(value: str) -> str:
-    """Text as the index compares it: fold(), then Arabic letters unified (ٱ -> ا, ى -> ي)."""
+    """Text as the index compares it: fold(), Arabic letters unified (ٱ -> ا, ى -> ي), no <>."""
     return fold(value).translate(ARABIC)
 
 
