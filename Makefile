@@ -11,7 +11,7 @@ PORT ?= 5000
 URL_HOST = $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(if $(filter ::,$(HOST)),[::1],$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST))))
 URL = http://$(URL_HOST):$(PORT)
 
-.PHONY: run reset-demo test test-postgres bench setup translations extract-messages update-catalogues lint clean
+.PHONY: run reset-demo test test-postgres bench bench-search setup translations extract-messages update-catalogues lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -92,6 +92,11 @@ bench-pages: setup
 bench-sockets: setup
 	$(BIN)/python bench/sockets.py $(BENCH_ARGS)
 
+## Library search (not a test): Whoosh against SQLite FTS5 on 10k and 100k documents in
+## five languages, with the permission filter; BENCH_ARGS="--quick" for a short look.
 ## Chat at saturation (not a test): a room of 100 at 60 msg/s, every send answered.
+bench-search: setup
+	$(BIN)/python bench/search.py $(BENCH_ARGS)
+
 bench-saturation: setup
 	$(BIN)/python bench/chat_fanout.py --clients 100 --rate 60 --seconds 15 --senders 20 $(BENCH_ARGS)

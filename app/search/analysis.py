@@ -81,6 +81,16 @@ def stem_fold(language: str, word: str) -> str:
     return fold(stemmer_for_language(language)(word))
 
 
+@functools.lru_cache(maxsize=200_000)
+def _prepared(language: str, word: str) -> str:
+    text = unicodedata.normalize("NFC", word).lower()
+    return arabic_light(text) if language == "ar" else text
+
+
+# Indexing analyses every word of every text: the same few thousand words again and again.
+_folded = functools.lru_cache(maxsize=200_000)(fold)
+
+
 class _Prepare(Filter):
     """NFC and lowercase (and light Arabic normalisation) before stop words and stemming."""
 
@@ -89,8 +99,7 @@ class _Prepare(Filter):
 
     def __call__(self, tokens):
         for token in tokens:
-            text = unicodedata.normalize("NFC", token.text).lower()
-            token.text = arabic_light(text) if self.language == "ar" else text
+            token.text = _prepared(self.language, token.text)
             yield token
 
 
@@ -114,7 +123,7 @@ class _Fold(Filter):
 
     def __call__(self, tokens):
         for token in tokens:
-            token.text = fold(token.text)
+            token.text = _folded(token.text)
             if token.text:
                 yield token
 
