@@ -94,9 +94,9 @@ bench-sockets: setup
 
 ## Library search (not a test): Whoosh against SQLite FTS5 on 10k and 100k documents in
 ## five languages, with the permission filter; BENCH_ARGS="--quick" for a short look.
-## Chat at saturation (not a test): a room of 100 at 60 msg/s, every send answered.
 bench-search: setup
 	$(BIN)/python bench/search.py $(BENCH_ARGS)
 
+## Chat at saturation (not a test): a room of 100 at 60 msg/s, every send answered.
 bench-saturation: setup
 	$(BIN)/python bench/chat_fanout.py --clients 100 --rate 60 --seconds 15 --senders 20 $(BENCH_ARGS)
