@@ -144,3 +144,30 @@ def db_outbox_empty() -> bool:
     from app.extensions import db
 
     return db.session.scalar(select(func.count(SearchOutbox.id))) == 0
+
+
+def test_a_search_does_not_wait_behind_another_writer(world, reader, app):
+    """While another writer holds the index (a long merge), a search answers within its wait."""
+    import threading
+
+    add_text_document(world)
+    factories.make_org(f"Comité de las {WORD} del norte")  # waits in the outbox
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with app.app_context(), outbox.writer_lock() as taken:
+            assert taken
+            held.set()
+            release.wait(30)
+
+    writer = threading.Thread(target=hold)
+    writer.start()
+    held.wait(10)
+    try:
+        result = service.search(reader, WORD)  # gives up draining after 2 s, still answers
+        assert result.error is None and result.results.total >= 1
+        assert not db_outbox_empty()  # left for the writer
+    finally:
+        release.set()
+        writer.join()
+    assert len(found(reader)) == 2 and db_outbox_empty()  # the next search catches up

@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -132,15 +133,26 @@ def build(keys: list[str]) -> tuple[list[Entry], list[str]]:
 
 
 @contextmanager
-def writer_lock() -> Iterator[None]:
-    """Hold the one-writer lock: this process's, and the machine's or the database's."""
-    with _LOCK:
+def writer_lock(wait: float | None = None) -> Iterator[bool]:
+    """Hold the one-writer lock: this process's, and the machine's or the database's.
+
+    ``wait`` None waits as long as it takes; a number of seconds gives up after that and
+    yields False (a search does not queue behind a long merge: the drainer holding the lock
+    is already writing the same changes).
+    """
+    deadline = None if wait is None else time.monotonic() + wait
+    if not _LOCK.acquire(timeout=-1 if wait is None else wait):
+        yield False
+        return
+    try:
         if db.engine.dialect.name == "postgresql":
             # Several hosts: a session-level advisory lock in the database they share.
             with db.engine.connect() as conn:
-                conn.execute(text("SELECT pg_advisory_lock(7413)"))
+                if not _poll(deadline, lambda: conn.execute(text(_PG_TRY)).scalar()):
+                    yield False
+                    return
                 try:
-                    yield
+                    yield True
                 finally:
                     conn.execute(text("SELECT pg_advisory_unlock(7413)"))
                     conn.commit()
@@ -148,16 +160,47 @@ def writer_lock() -> Iterator[None]:
         directory = current_app.config["SEARCH_INDEX_DIR"]
         os.makedirs(directory, exist_ok=True)
         with open(os.path.join(directory, "writer.lock"), "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
-            yield
+
+            def take() -> bool:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return False
+                return True
+
+            # released when the file closes
+            yield _poll(deadline, take)
+    finally:
+        _LOCK.release()
 
 
-def drain(max_batches: int | None = None, progress: Callable[[int], Any] | None = None) -> int:
-    """Write waiting changes to the index, oldest first; the number of outbox rows handled."""
+_PG_TRY = "SELECT pg_try_advisory_lock(7413)"
+
+
+def _poll(deadline: float | None, take: Callable[[], bool]) -> bool:
+    """Try to take a lock until it is taken or the deadline (None: no deadline) passes."""
+    while not take():
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def drain(
+    max_batches: int | None = None,
+    progress: Callable[[int], Any] | None = None,
+    wait: float | None = None,
+) -> int:
+    """Write waiting changes to the index, oldest first; the number of outbox rows handled.
+
+    With ``wait``, gives up (0) when another writer holds the lock for longer than that.
+    """
     from app.search.service import backend
 
     handled = 0
-    with writer_lock():
+    with writer_lock(wait) as taken:
+        if not taken:
+            return 0
         batches = 0
         while max_batches is None or batches < max_batches:
             rows = db.session.execute(

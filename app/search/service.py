@@ -60,8 +60,9 @@ def search(
         return Found(text, None, error=error.code)
     if outbox.pending():
         # Changes committed a moment ago (a document made private, a message deleted) reach
-        # the index before anyone searches it.
-        outbox.drain(max_batches=10)
+        # the index before anyone searches it; a search waits 2 s at most for another writer
+        # (which is writing those same changes), never behind a long merge.
+        outbox.drain(max_batches=10, wait=2.0)
     request = Request(
         query=query,
         tokens=principals(user).tokens,
