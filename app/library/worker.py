@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from flask import Flask, current_app
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 CLAIM_EXPIRES = timedelta(minutes=15)
 MAX_ATTEMPTS = 3
 IDLE_SECONDS = 5.0
+ROUND_GAP = 2.0
 _WAKE = threading.Event()
 
 
@@ -116,6 +118,11 @@ def _loop(app: Flask) -> None:
                 run_pending()
         except Exception:
             log.exception("library worker round failed")
+        # Rounds at most every ROUND_GAP: a busy room's messages arriving meanwhile are
+        # written to the index together, in one commit, instead of competing with the
+        # sends for the database and the interpreter one by one (searches drain what
+        # waits first anyway, so nothing found is stale).
+        time.sleep(ROUND_GAP)
 
 
 def start(app: Flask) -> None:
