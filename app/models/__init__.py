@@ -20,7 +20,6 @@ from app.models.library import (
     DocumentVersion,
     DocumentVisibility,
     ExtractionStatus,
-    SearchOutbox,
     StoredFile,
 )
 from app.models.mail import OutboxMail
@@ -45,7 +44,7 @@ from app.models.rooms import (
     RoomPresence,
     RoomScope,
 )
-from app.models.search_entries import SearchEntry
+from app.models.search_entries import SearchEntry, SearchOutbox
 from app.models.users import KnownSignIn, LiveSocket, PasswordResetToken, User, UserSession
 
 __all__ = [

@@ -145,16 +145,3 @@ class DocumentVersion(Base):
     file: Mapped[StoredFile] = relationship()
     uploaded_by: Mapped[User | None] = relationship()
 
-
-class SearchOutbox(Base):
-    """A change waiting to reach the search index, written in the same transaction as the change.
-
-    One writer drains it (search/outbox.py); a crash between commit and indexing loses nothing:
-    the row is still here and the next drain, at start or at the next search, picks it up.
-    """
-
-    __tablename__ = "search_outbox"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(40), index=True)  # "document:12"
-    queued_at: Mapped[datetime] = mapped_column(default=utcnow)

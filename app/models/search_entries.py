@@ -1,4 +1,4 @@
-"""The search index kept in PostgreSQL when scaled: one row per searchable entry."""
+"""Search tables: the outbox of changes waiting for the index, and the PostgreSQL index itself."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base
+from app.models.base import Base, utcnow
 
 # The audience tokens and the text-search document only mean something on PostgreSQL; on
 # SQLite (embedded mode, where Whoosh keeps the index) the table still creates and stays empty.
@@ -45,3 +45,17 @@ class SearchEntry(Base):
     tokens: Mapped[list[str]] = mapped_column(TOKENS_TYPE)
     fingerprint: Mapped[str] = mapped_column(String(16))
     document: Mapped[str] = mapped_column(DOCUMENT_TYPE)
+
+
+class SearchOutbox(Base):
+    """A change waiting to reach the search index, written in the same transaction as the change.
+
+    One writer drains it (search/outbox.py); a crash between commit and indexing loses nothing:
+    the row is still here and the next drain, at start or at the next search, picks it up.
+    """
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), index=True)  # "document:12"
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
