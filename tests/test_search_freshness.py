@@ -171,3 +171,27 @@ def test_a_search_does_not_wait_behind_another_writer(world, reader, app):
         release.set()
         writer.join()
     assert len(found(reader)) == 2 and db_outbox_empty()  # the next search catches up
+
+
+def test_an_index_of_an_older_layout_is_rebuilt_from_the_database(world, reader, app, tmp_path):
+    """After an upgrade that changes the index's fields, the old index is emptied on opening
+    and every row is queued again, so the next search finds what it found before."""
+    from whoosh import fields
+    from whoosh import index as whoosh_index
+
+    document = add_text_document(world)
+    old = tmp_path / "old-index"
+    old.mkdir()
+    whoosh_index.create_in(str(old), fields.Schema(key=fields.ID(stored=True)))
+    app.config.update(SEARCH_BACKEND="whoosh", SEARCH_INDEX_DIR=str(old))
+    app.extensions.pop("search_backend", None)
+    service.backend()
+    queued = set(_db_keys())
+    assert f"document:{document.id}" in queued and f"organisation:{world.org.id}" in queued
+    assert found(reader) == {f"document:{document.id}"}
+
+
+def _db_keys() -> list[str]:
+    from app.extensions import db
+
+    return list(db.session.scalars(select(SearchOutbox.key)))

@@ -68,7 +68,7 @@ def test_prefix_expansion_is_bounded(tmp_path):
         + [entry(5000 + i, "x", common) for i in range(3)]
     )
     reader = index._current().reader()
-    expanded = whoosh_query.expand(reader, "body_any", "pala")
+    expanded = whoosh_query.expand(reader, "body_text", "pala")
     assert len(expanded) == whoosh_query.PREFIX_TERMS
     assert common in expanded
     started = time.perf_counter()
@@ -144,3 +144,38 @@ def test_an_entry_made_private_disappears_for_a_warm_searcher(tmp_path):
     assert all(values == [] for values in results.facets.values())
     assert search(index, None, OUTSIDER).total == 1
     assert search(index, "cambiante", {"org:7"}).total == 1
+
+
+# --- bounded prefixes on a large index, an index of an older layout ----------------------
+
+
+def test_a_prefix_reads_a_bounded_number_of_postings(tmp_path, monkeypatch):
+    """The most frequent words of a prefix first, until the postings budget is spent."""
+    index = WhooshBackend(str(tmp_path))
+    index.write(
+        [entry(i, "x", "palacio") for i in range(10)]
+        + [entry(100 + i, "x", "palabra") for i in range(3)]
+    )
+    assert search(index, "pala*").total == 13
+    monkeypatch.setattr(whoosh_query, "PREFIX_POSTINGS", 11)
+    assert search(index, "pala*").total == 10  # "palabra" would pass the budget
+    monkeypatch.setattr(whoosh_query, "PREFIX_POSTINGS", 2)
+    assert search(index, "pala*").total == 10  # at least the most frequent word
+
+
+def test_an_index_of_an_older_layout_is_emptied_once(tmp_path):
+    """Fields and forms changed: the old index is emptied (not misread) and said to be."""
+    from whoosh import fields
+    from whoosh import index as whoosh_index
+
+    old = whoosh_index.create_in(str(tmp_path), fields.Schema(key=fields.ID(stored=True)))
+    writer = old.writer()
+    writer.add_document(key="document:1")
+    writer.commit()
+    backend = WhooshBackend(str(tmp_path))
+    assert backend.take_replaced() is True
+    assert backend.keys() == {}
+    backend.write([entry(1, "Nuevo", "texto nuevo")])
+    again = WhooshBackend(str(tmp_path))
+    assert again.take_replaced() is False
+    assert keys(search(again, "nuevo")) == ["document:1"]

@@ -1,12 +1,14 @@
-"""Whoosh analysers: one per language (stop words, stemming, folding) and a folded one.
+"""Text analysis for the Whoosh index: each word becomes one indexed form, its folded stem.
 
-A stemmed analyser stems BEFORE folding accents, because the Snowball stemmers for Spanish,
-French and Italian recognise accented suffixes; the stem is folded afterwards, so "campañas",
-"campaña" and "campana" meet. Arabic is normalised lightly (harakat, tatweel, alef forms),
-stemmed with ISRI (whoosh.lang.isri), then folded (ة -> ه, hamza seats). The folded analyser
-(no stemming, no stop words) serves unknown languages and exact matching.
+A text is cut into words once and each word is looked up in a per-language cache (texts repeat
+the same few thousand words), so indexing analyses a text once, not once per field and
+language. A word's form in a text of a known language is its Snowball stem (ISRI root for
+Arabic), taken BEFORE folding accents because the Spanish, French and Italian stemmers
+recognise accented suffixes, then folded, so "campañas", "campaña" and "campana" meet. In a
+text of unknown language a word is only folded (case, accents, Arabic letter forms).
 
-These classes are pickled into the index's schema: renaming them needs a rebuilt index.
+A query word cannot tell its language, so it is looked up under every language's form (at
+most six distinct forms, usually two or three): one field, a handful of terms.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ import re
 import threading
 import unicodedata
 
-from whoosh.analysis import Filter, RegexTokenizer, StopFilter
-from whoosh.lang import stemmer_for_language
+import Stemmer
 from whoosh.lang.isri import ISRIStemmer
 from whoosh.lang.stopwords import stoplists
 
 from app.search.base import LANGUAGES
 from app.search.query import WORD_PATTERN
 
+WORDS = re.compile(WORD_PATTERN)
+HORIZON = 4_000  # characters scanned for more matched words after the first (see spans)
+CACHE_WORDS = 100_000  # forms kept per language (a few MB); a full cache starts again
 _TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # + tatweel
 _ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي"})
 _AFTER = str.maketrans({"ة": "ه", "ى": "ي"})
@@ -50,9 +54,10 @@ def fold(text: str) -> str:
 
 def fold_words(text: str) -> str:
     """The folded words of a text joined by one space (tags and other exact values)."""
-    return " ".join(fold(w) for w in re.findall(WORD_PATTERN, text))
+    return " ".join(fold(w) for w in WORDS.findall(text))
 
 
+@functools.cache
 def stopwords(language: str) -> frozenset[str]:
     """The stop words of a language (empty for an unknown one)."""
     if language == "ar":
@@ -60,92 +65,96 @@ def stopwords(language: str) -> frozenset[str]:
     return frozenset(stoplists.get(language, ()))
 
 
-_isri = threading.local()  # ISRIStemmer keeps its word in self: one per thread
+_local = threading.local()  # stemmers keep state (ISRI its word, PyStemmer its buffer)
+SNOWBALL = {"en": "english", "es": "spanish", "fr": "french", "it": "italian"}
+
+
+def _snowball_stem(language: str, word: str) -> str:
+    """The Snowball stem of a word (PyStemmer: the Snowball project's own C stemmers)."""
+    stemmers = getattr(_local, "snowball", None)
+    if stemmers is None:
+        stemmers = _local.snowball = {}
+    stemmer = stemmers.get(language)
+    if stemmer is None:
+        stemmer = stemmers[language] = Stemmer.Stemmer(SNOWBALL[language])
+    return stemmer.stemWord(word)
 
 
 def _arabic_stem(word: str) -> str:
     """ISRI root of an Arabic word; words in other scripts pass through."""
     if not _ARABIC_LETTER.search(word):
         return word
-    stemmer = getattr(_isri, "stemmer", None)
+    stemmer = getattr(_local, "isri", None)
     if stemmer is None:
-        stemmer = _isri.stemmer = ISRIStemmer()
+        stemmer = _local.isri = ISRIStemmer()
     return stemmer.stem(word) or word
 
 
-@functools.lru_cache(maxsize=200_000)
-def stem_fold(language: str, word: str) -> str:
-    """The folded stem of a lowercased word (cached: texts repeat their words)."""
-    if language == "ar":
-        return fold(_arabic_stem(word))
-    return fold(stemmer_for_language(language)(word))
-
-
-@functools.lru_cache(maxsize=200_000)
-def _prepared(language: str, word: str) -> str:
+def _form(language: str, word: str) -> tuple[str, bool]:
+    """A word's indexed form in a text of this language, and whether it is a stop word."""
     text = unicodedata.normalize("NFC", word).lower()
-    return arabic_light(text) if language == "ar" else text
-
-
-# Indexing analyses every word of every text: the same few thousand words again and again.
-_folded = functools.lru_cache(maxsize=200_000)(fold)
-
-
-class _Prepare(Filter):
-    """NFC and lowercase (and light Arabic normalisation) before stop words and stemming."""
-
-    def __init__(self, language: str) -> None:
-        self.language = language
-
-    def __call__(self, tokens):
-        for token in tokens:
-            token.text = _prepared(self.language, token.text)
-            yield token
-
-
-class _StemFold(Filter):
-    """Stem, then fold the stem."""
-
-    is_morph = True
-
-    def __init__(self, language: str) -> None:
-        self.language = language
-
-    def __call__(self, tokens):
-        for token in tokens:
-            if not token.stopped:
-                token.text = stem_fold(self.language, token.text)
-            yield token
-
-
-class _Fold(Filter):
-    """Fold case and accents, drop what folds to nothing."""
-
-    def __call__(self, tokens):
-        for token in tokens:
-            token.text = _folded(token.text)
-            if token.text:
-                yield token
-
-
-def _tokenizer() -> RegexTokenizer:
-    """Words as the query parser cuts them (letters, digits and their combining marks)."""
-    return RegexTokenizer(WORD_PATTERN)
-
-
-def language_analyzer(language: str):
-    """The stemming analyser of one of LANGUAGES."""
     if language not in LANGUAGES:
-        raise ValueError(f"no stemming analyser for {language!r}")
-    stop = StopFilter(stoplist=stopwords(language), minsize=1, renumber=True)
-    return _tokenizer() | _Prepare(language) | stop | _StemFold(language) | _Fold()
+        return fold(text), False
+    if language == "ar":
+        text = arabic_light(text)
+    if text in stopwords(language):
+        return fold(text), True
+    stem = _arabic_stem(text) if language == "ar" else _snowball_stem(language, text)
+    return fold(stem), False
 
 
-def folded_analyzer():
-    """No stemming, no stop words: case and accents folded (exact words, unknown languages)."""
-    return _tokenizer() | _Fold()
+# language -> word as written -> (form, stop word). Plain dicts: a hit is one lookup, which
+# is what indexing a long text spends its time on. Races only ever compute a form twice.
+_forms: dict[str, dict[str, tuple[str, bool]]] = {}
 
 
-def terms(analyzer, text: str) -> list[str]:
-    """The indexed forms of a text under an analyser (query words go through this)."""
-    return [token.text for token in analyzer(text)]
+def form(language: str, word: str) -> tuple[str, bool]:
+    """The cached indexed form of a word (see _form); language "" or unknown: folded only."""
+    language = language if language in LANGUAGES else ""
+    cache = _forms.get(language)
+    if cache is None:
+        cache = _forms.setdefault(language, {})
+    found = cache.get(word)
+    if found is None:
+        if len(cache) >= CACHE_WORDS:
+            cache.clear()
+        found = cache[word] = _form(language, word)
+    return found
+
+
+def terms(language: str, text: str) -> list[str]:
+    """The indexed forms of a text's words in order (their positions, for phrases).
+
+    Stop words are indexed too (not stemmed): a phrase matches as typed, and a query of stop
+    words alone ("de la") still finds something. Queries leave them out otherwise.
+    """
+    language = language if language in LANGUAGES else ""
+    cache = _forms.get(language) or _forms.setdefault(language, {})
+    out: list[str] = []
+    add = out.append
+    for word in WORDS.findall(text):
+        found = cache.get(word) or form(language, word)
+        if found[0]:
+            add(found[0])
+    return out
+
+
+def spans(language: str, text: str, wanted: set[str], limit: int, most: int):
+    """Character spans of the words of text[:limit] whose form is wanted (at most ``most``).
+
+    The scan stops HORIZON characters after the first match: a snippet shows one passage.
+    """
+    language = language if language in LANGUAGES else ""
+    cache = _forms.get(language) or _forms.setdefault(language, {})
+    found: list[tuple[int, int]] = []
+    for match in WORDS.finditer(text, 0, limit):
+        if found and match.end() > limit:
+            break
+        word = match.group()
+        if (cache.get(word) or form(language, word))[0] in wanted:
+            if not found:
+                limit = min(limit, match.start() + HORIZON)
+            found.append(match.span())
+            if len(found) >= most:
+                break
+    return found

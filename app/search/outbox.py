@@ -40,9 +40,7 @@ WAKERS: list[Callable[[], Any]] = []
 
 def _changed(obj: Any, ignore: tuple[str, ...] = ()) -> bool:
     state = inspect(obj)
-    return any(
-        attr.history.has_changes() for attr in state.attrs if attr.key not in ignore
-    )
+    return any(attr.history.has_changes() for attr in state.attrs if attr.key not in ignore)
 
 
 @event.listens_for(Session, "before_flush")

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.extensions import db
-from app.models import Organisation
+from app.models import Organisation, SearchOutbox
 from app.permissions import ORGANISATION, principals
 from app.search import outbox, registry
 from app.search.base import Backend, Filters, Request, Results, fingerprint
@@ -32,8 +32,23 @@ def backend() -> Backend:
             from app.search.whoosh_backend import WhooshBackend
 
             found = WhooshBackend(app.config["SEARCH_INDEX_DIR"])
+            if found.take_replaced():
+                _queue_everything()
         app.extensions["search_backend"] = found
     return found
+
+
+def _queue_everything() -> None:
+    """Queue every searchable row (an index of an older layout was emptied on opening).
+
+    In a transaction of its own: the caller's session may be half-way through its work.
+    """
+    with db.engine.begin() as connection:
+        for searchable in registry.REGISTRY.values():
+            ids = list(connection.scalars(select(searchable.model.id)))
+            for start in range(0, len(ids), 1000):
+                keys = [f"{searchable.kind}:{i}" for i in ids[start : start + 1000]]
+                connection.execute(insert(SearchOutbox), [{"key": key} for key in keys])
 
 
 @dataclass

@@ -15,8 +15,13 @@ from app.search.service import MAX_PAGE, search
 bp = Blueprint("search", __name__, url_prefix="/search")
 
 # What each filter is called in the address, and which facet it narrows.
-PARAMS = {"kind": "kind", "org": "organisation", "lang": "language", "format": "format",
-          "year": "year"}
+PARAMS = {
+    "kind": "kind",
+    "org": "organisation",
+    "lang": "language",
+    "format": "format",
+    "year": "year",
+}
 FORMATS = ("pdf", "docx", "odt", "md", "txt")
 
 

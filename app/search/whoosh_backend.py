@@ -1,12 +1,13 @@
 """The embedded search backend: a Whoosh index in a directory (one per installation).
 
-Every search ANDs the reader's audience tokens into the index query itself, so totals, facet
-counts, snippets and suggestions are all computed among entries the reader may open.
+Every search keeps only the entries whose audience (a column read once per index version)
+shares a token with the reader's, before anything is counted, faceted, scored or marked, so
+totals, facet counts, snippets and suggestions are all computed among entries the reader may
+open.
 """
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import heapq
 import os
@@ -18,12 +19,10 @@ from datetime import UTC, datetime, timedelta
 from whoosh import index, writing
 from whoosh import query as wq
 from whoosh.codec.base import Segment
-from whoosh.reading import TermNotFound
 
-from app.search.analysis import fold, fold_words
+from app.search.analysis import fold, fold_words, form, spans
 from app.search.base import (
     FACETS,
-    LANGUAGES,
     AllOf,
     AnyOf,
     Entry,
@@ -36,20 +35,23 @@ from app.search.base import (
     fingerprint,
 )
 from app.search.query import unparse
-from app.search.snippets import marked, passage
+from app.search.snippets import SCAN, marked, passage
 from app.search.whoosh_facets import ColumnCache, narrow
 from app.search.whoosh_query import (
     _STOP,
+    EVERY_LANGUAGE,
+    LAYOUT,
     STORED_BODY,
     Translation,
-    allowed,
+    indexed,
     schema,
-    text_fields,
     translate,
 )
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_PER_PAGE = 200
+LAYOUT_FILE = "caravana-layout"
+SPANS = 64  # matched words looked for in a hit's title or body (enough for the best passage)
 WRITE_TIMEOUT = 60.0  # seconds to wait for another process's writer
 SUGGEST_WORDS = 8  # at most this many words of a query are corrected
 _write_locks: dict[str, threading.Lock] = {}
@@ -83,22 +85,16 @@ def _document(entry: Entry) -> dict[str, object]:
         "year": str(entry.date.astimezone(UTC).year if entry.date.tzinfo else entry.date.year),
         "title": entry.title,
         "body": entry.body[:STORED_BODY],
-        "title_any": entry.title,
-        "body_any": entry.body,
     }
     optional = {
-        "tokens": ",".join(sorted(entry.tokens)),
+        "audience": ",".join(sorted(entry.tokens)),
         "tags": ",".join(filter(None, (fold_words(tag) for tag in entry.tags))),
-        "tagtext": " ".join(entry.tags),
-        "org": entry.organisation,
         "org_id": "" if entry.organisation_id is None else str(entry.organisation_id),
         "language": language,
         "format": entry.format.lower(),
+        **indexed(language, entry.title, entry.body, entry.organisation, " ".join(entry.tags)),
     }
     doc.update({name: value for name, value in optional.items() if value})
-    if language in LANGUAGES:
-        doc[f"title_{language}"] = entry.title
-        doc[f"body_{language}"] = entry.body
     return doc
 
 
@@ -121,20 +117,49 @@ class WhooshBackend:
         self._searcher = None
         self._lock = threading.Lock()  # opening the index, refreshing the searcher
         self._columns = ColumnCache()
+        self._replaced = False
 
     # --- the index ---------------------------------------------------------------------------
 
     def _index(self):
-        """The index, opened (or created) on first use."""
+        """The index, opened (or created) on first use; one of an older layout is emptied."""
         with self._lock:
             if self._ix is None:
                 os.makedirs(self.path, exist_ok=True)
-                if index.exists_in(self.path):
-                    self._ix = index.open_dir(self.path)
-                else:
-                    with _write_lock(self.path):
-                        self._ix = index.create_in(self.path, schema())
+                with _write_lock(self.path):
+                    if index.exists_in(self.path) and self._layout() == LAYOUT:
+                        self._ix = index.open_dir(self.path)
+                    else:
+                        self._replaced = index.exists_in(self.path)
+                        self._ix = self._create()
             return self._ix
+
+    def _layout(self) -> str:
+        """The layout the index directory was written in ("" before layouts were recorded)."""
+        try:
+            with open(os.path.join(self.path, LAYOUT_FILE), encoding="utf-8") as file:
+                return file.read().strip()
+        except FileNotFoundError:
+            return ""
+
+    def _create(self):
+        """A new empty index in the directory (the files of an older one removed first)."""
+        for name in os.listdir(self.path):
+            if os.path.isfile(os.path.join(self.path, name)):
+                os.remove(os.path.join(self.path, name))
+        created = index.create_in(self.path, schema())
+        with open(os.path.join(self.path, LAYOUT_FILE), "w", encoding="utf-8") as file:
+            file.write(LAYOUT)
+        return created
+
+    def take_replaced(self) -> bool:
+        """Whether opening found an index of an older layout and emptied it (asked once)."""
+        try:
+            self._index()
+        except Exception:  # noqa: BLE001 - an index that cannot open is reported by health()
+            return False
+        replaced, self._replaced = self._replaced, False
+        return replaced
 
     def _current(self):
         """A searcher on the latest committed version (cheap when nothing changed)."""
@@ -220,17 +245,13 @@ class WhooshBackend:
             suggestion = self._suggest(searcher, request, values, tagged)
         return Results(hits, len(kept), page, per_page, facets, suggestion)
 
-    @staticmethod
-    def _matching(searcher, query: wq.Query | None, tokens: frozenset[str]):
-        """Document numbers matching a query (None: all) AND the reader's tokens (unscored)."""
-        permitted = allowed(tokens)
-        # Never wq.Every() here: Whoosh normalises And([Every(), x]) to Every(), dropping x.
-        combined = permitted if query is None else wq.And([query, permitted]).normalize()
-        if not isinstance(combined, wq.NullQuery.__class__) and not any(
-            field == "tokens" for field, _text in combined.iter_all_terms()
-        ):  # belt and braces: a query that lost its permission clause is never run
-            raise RuntimeError("search query lost its permission filter")
-        return searcher.docs_for_query(combined)
+    def _matching(self, searcher, query: wq.Query | None, tokens: frozenset[str]) -> list[int]:
+        """Document numbers matching a query (None: every entry) that the reader may open."""
+        audience = self._columns.values(searcher)["audience"]
+        opens = self._columns.opened(searcher, tokens)
+        reader = searcher.reader()
+        docs = reader.all_doc_ids() if query is None else searcher.docs_for_query(query)
+        return [docnum for docnum in docs if audience[docnum] in opens]
 
     @staticmethod
     def _tagged(searcher, request: Request) -> set[int] | None:
@@ -251,23 +272,24 @@ class WhooshBackend:
             newest = heapq.nlargest(need, kept, key=lambda d: (dates[d], -d))
             chosen = [(docnum, 0.0) for docnum in newest[start:]]
         else:
-            results = searcher.search(translation.query, filter=kept, limit=need)
+            results = searcher.search(translation.query, filter=set(kept), limit=need)
             chosen = [(hit.docnum, hit.score) for hit in results[start:need]]
         return [self._hit(searcher, d, score, translation.marks) for d, score in chosen]
 
-    def _hit(self, searcher, docnum: int, score: float, marks) -> Hit:
-        """A hit with its title and best passage marked."""
+    @staticmethod
+    def _hit(searcher, docnum: int, score: float, marks) -> Hit:
+        """A hit with its title and best passage marked (found in its stored text)."""
         stored = searcher.stored_fields(docnum)
         kind, _, ident = stored["key"].partition(":")
         language = stored.get("language", "")
-        spans = _spans(searcher, docnum, text_fields(language), marks)
+        title, body = stored.get("title", ""), stored.get("body", "")
         org = stored.get("org_id", "")
         return Hit(
             kind=kind,
             id=int(ident),
             score=float(score or 0.0),
-            title=marked(stored.get("title", ""), spans["title"]),
-            snippet=passage(stored.get("body", ""), spans["body"]),
+            title=marked(title, _spans(language, title, "title_text", marks)),
+            snippet=passage(body, _spans(language, body, "body_text", marks)),
             date=EPOCH + timedelta(microseconds=stored["date"]),
             language=language,
             organisation_id=int(org) if org else None,
@@ -277,16 +299,25 @@ class WhooshBackend:
     # --- suggestion ----------------------------------------------------------------------------
 
     def _suggest(self, searcher, request: Request, values, tagged) -> str | None:
-        """A corrected query, offered only if it has hits for this same reader and filters."""
+        """A corrected query, offered only if it has hits for this same reader and filters.
+
+        The index holds stems: a close stem is looked up in an entry the reader may open,
+        and the word as written there is offered ("busqeda" -> stem "busqued" -> "busqueda").
+        """
         tokens = request.tokens
         replacements: dict[Word, Word] = {}
         for word in _words(request.query)[:SUGGEST_WORDS]:
             folded = fold(word.text)
-            if folded in _STOP or _visible(searcher, folded, tokens):
+            forms = {form(lang, word.text)[0] for lang in EVERY_LANGUAGE} - {""}
+            if folded in _STOP or any(
+                self._visible(searcher, f, tokens) is not None for f in forms
+            ):
                 continue
-            for candidate in _candidates(searcher, folded):
-                if _visible(searcher, candidate, tokens):  # never a word only others may read
-                    replacements[word] = dataclasses.replace(word, text=candidate)
+            for candidate in _candidates(searcher, forms):
+                docnum = self._visible(searcher, candidate, tokens)  # never a word others only see
+                written = None if docnum is None else _written(searcher, docnum, candidate)
+                if written and written != folded:
+                    replacements[word] = dataclasses.replace(word, text=written)
                     break
         if not replacements:
             return None
@@ -297,43 +328,41 @@ class WhooshBackend:
         )
         return unparse(corrected) if found else None
 
-
-def _spans(searcher, docnum: int, names: list[str], marks) -> dict[str, list[tuple[int, int]]]:
-    """Character spans of the marked terms in a document's title and body fields."""
-    leaves = searcher.reader().leaf_readers()
-    at = bisect.bisect_right([offset for _reader, offset in leaves], docnum) - 1
-    reader, offset = leaves[at]
-    local = docnum - offset
-    found: dict[str, list[tuple[int, int]]] = {"title": [], "body": []}
-    for name, term in marks:
-        if name not in names:
-            continue
-        try:
-            matcher = reader.postings(name, term)
-        except TermNotFound:
-            continue
-        matcher.skip_to(local)
-        if matcher.is_active() and matcher.id() == local:
-            chars = matcher.value_as("characters")
-            found[name.split("_")[0]].extend((start, end) for _pos, start, end in chars)
-    return found
+    def _visible(self, searcher, term: str, tokens: frozenset[str]) -> int | None:
+        """An entry the reader may see with this form in its title or body (None: none)."""
+        query = wq.Or([wq.Term("title_text", term), wq.Term("body_text", term)])
+        return next(iter(self._matching(searcher, query, tokens)), None)
 
 
-def _visible(searcher, term: str, tokens: frozenset[str]) -> bool:
-    """Whether a folded word occurs in a title or body the reader may see."""
-    query = wq.Or([wq.Term("title_any", term), wq.Term("body_any", term)])
-    docs = WhooshBackend._matching(searcher, query, tokens)
-    return next(iter(docs), None) is not None
+def _spans(language: str, text: str, name: str, marks) -> list[tuple[int, int]]:
+    """Where the words whose forms the query matched in a field are in its stored text."""
+    wanted = {term for field, term in marks if field == name}
+    if not wanted:
+        return []
+    return spans(language, text, wanted, SCAN, SPANS)
 
 
-def _candidates(searcher, folded: str) -> list[str]:
-    """Close words from the folded title and body fields (checked for visibility later)."""
+def _candidates(searcher, forms: set[str]) -> list[str]:
+    """Close forms from the title and body fields (checked for visibility later)."""
     seen: list[str] = []
-    for name in ("title_any", "body_any"):
-        for word in searcher.corrector(name).suggest(folded, limit=5, maxdist=2, prefix=1):
-            if word != folded and word not in seen:
-                seen.append(word)
+    for name in ("title_text", "body_text"):
+        corrector = searcher.corrector(name)
+        for term in sorted(forms):
+            for found in corrector.suggest(term, limit=5, maxdist=2, prefix=1):
+                if found not in forms and found not in seen:
+                    seen.append(found)
     return seen
+
+
+def _written(searcher, docnum: int, term: str) -> str | None:
+    """A word of an entry's stored title or body with this form, folded (None: not stored)."""
+    stored = searcher.stored_fields(docnum)
+    language = stored.get("language", "")
+    for name in ("title", "body"):
+        text = stored.get(name, "")
+        for start, end in spans(language, text, {term}, SCAN, 1):
+            return fold(text[start:end])
+    return None
 
 
 def _words(node: Node | None) -> list[Word]:

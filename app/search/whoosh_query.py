@@ -8,81 +8,95 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from whoosh import fields
 from whoosh import query as wq
+from whoosh.query.compound import PreloadedOr
 
-from app.search.analysis import fold, fold_words, folded_analyzer, language_analyzer, stopwords
-from app.search.analysis import terms as analysed
+from app.search.analysis import fold, fold_words, form, stopwords, terms
 from app.search.base import LANGUAGES, AllOf, AnyOf, Node, Not, Phrase, Prefix, Word
 
+LAYOUT = "2"  # the index's fields and forms; a different layout is rebuilt (whoosh_backend.py)
 TITLE_BOOST = 3.0
 PREFIX_TERMS = 50  # a prefix expands to at most this many terms per field (the most frequent)
 PREFIX_SCAN = 500  # ... chosen among at most this many candidates, so "abc*" stays cheap
+PREFIX_POSTINGS = 20_000  # ... and together at most this many postings (see _prefix)
 STORED_BODY = 200_000  # characters of body stored for snippets (the rest is indexed only)
 
-_FOLDED = folded_analyzer()
-_ANALYZERS = {lang: language_analyzer(lang) for lang in LANGUAGES}
 _STOP = frozenset().union(*(stopwords(lang) for lang in LANGUAGES))
 _EXACT = {"lang": "language", "kind": "kind", "format": "format", "year": "year"}
-# Prefixes are matched against unstemmed terms: a stem ("desaparec") is no word's beginning.
-_PREFIX_FIELDS = {
-    None: [("title_any", TITLE_BOOST), ("body_any", 1.0), ("tagtext", 1.0), ("org", 1.0)],
-    "title": [("title_any", TITLE_BOOST)],
-    "org": [("org", 1.0)],
-    "tag": [("tags", 1.0)],
-}
+_ANY = ("",)  # folded only: organisation names and tags, whatever the entry's language
+EVERY_LANGUAGE = (*LANGUAGES, "")  # a query word may be in any language, or an unknown one
+
+
+class Forms(fields.TEXT):
+    """A text field indexed from a list of forms already analysed (analysis.terms).
+
+    Whoosh's own path wraps every word in a Token passed through a chain of generators; the
+    forms here are counted and their positions encoded in one loop, several times faster.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(phrase=True)
+
+    def index(self, value, **kwargs):
+        """(term bytes, frequency, weight, encoded positions) per distinct form."""
+        positions: dict[str, list[int]] = defaultdict(list)
+        for position, term in enumerate(value):
+            positions[term].append(position)
+        encode = self.format.encode
+        for term, found in positions.items():
+            yield term.encode("utf-8"), len(found), float(len(found)), encode(found)
 
 
 def schema() -> fields.Schema:
-    """Text per language (stemmed) and folded; values as sortable columns for facets."""
-    spec: dict[str, fields.FieldType] = {
-        "key": fields.ID(unique=True, stored=True, sortable=True),
-        "fingerprint": fields.ID(sortable=True),
-        "kind": fields.ID(stored=True, sortable=True),
-        "language": fields.ID(stored=True, sortable=True),
-        "format": fields.ID(stored=True, sortable=True),
-        "org_id": fields.ID(stored=True, sortable=True),
-        "year": fields.ID(sortable=True),
-        "date": fields.NUMERIC(bits=64, signed=True, stored=True, sortable=True),
-        "tokens": fields.KEYWORD(commas=True, scorable=False),
-        "tags": fields.KEYWORD(commas=True, scorable=False),
-        "title": fields.STORED(),
-        "body": fields.STORED(),  # the first STORED_BODY characters
-        "org": fields.TEXT(analyzer=_FOLDED),
-        "tagtext": fields.TEXT(analyzer=_FOLDED),
-        "title_any": fields.TEXT(analyzer=_FOLDED, chars=True),
-        "body_any": fields.TEXT(analyzer=_FOLDED, chars=True),
+    """Title and body as folded stems (with positions); values as sortable columns for facets."""
+    return fields.Schema(
+        key=fields.ID(unique=True, stored=True, sortable=True),
+        fingerprint=fields.ID(sortable=True),
+        kind=fields.ID(stored=True, sortable=True),
+        language=fields.ID(stored=True, sortable=True),
+        format=fields.ID(stored=True, sortable=True),
+        org_id=fields.ID(stored=True, sortable=True),
+        year=fields.ID(sortable=True),
+        date=fields.NUMERIC(bits=64, signed=True, stored=True, sortable=True),
+        audience=fields.ID(sortable=True),  # the entry's tokens, sorted, joined by commas
+        tags=fields.KEYWORD(commas=True, scorable=False),
+        title=fields.STORED(),
+        body=fields.STORED(),  # the first STORED_BODY characters
+        org=Forms(),
+        tagtext=Forms(),
+        title_text=Forms(),
+        body_text=Forms(),
+    )
+
+
+def indexed(language: str, title: str, body: str, organisation: str, tags: str) -> dict:
+    """The analysed text fields of an entry (as Forms fields take them)."""
+    return {
+        "title_text": terms(language, title),
+        "body_text": terms(language, body),
+        "org": terms("", organisation),
+        "tagtext": terms("", tags),
     }
-    for lang, analyzer in _ANALYZERS.items():
-        spec[f"title_{lang}"] = fields.TEXT(analyzer=analyzer, chars=True)
-        spec[f"body_{lang}"] = fields.TEXT(analyzer=analyzer, chars=True)
-    return fields.Schema(**spec)
 
 
-def text_fields(language: str) -> list[str]:
-    """The title and body fields an entry of this language is indexed (and highlighted) in."""
-    names = ["title_any", "body_any"]
-    if language in LANGUAGES:
-        names += [f"title_{language}", f"body_{language}"]
-    return names
-
-
-def _analyzer(name: str):
-    """The analyser of a text field."""
-    return _ANALYZERS.get(name.rsplit("_", 1)[-1], _FOLDED) if "_" in name else _FOLDED
-
-
-def _fields_for(kind: str | None) -> list[tuple[str, float]]:
-    """The text fields (with boosts) a word with this query field searches."""
-    titles = [("title_any", TITLE_BOOST)] + [(f"title_{lang}", TITLE_BOOST) for lang in LANGUAGES]
-    if kind == "title":
-        return titles
-    if kind == "org":
-        return [("org", 1.0)]
-    bodies = [("body_any", 1.0)] + [(f"body_{lang}", 1.0) for lang in LANGUAGES]
-    return titles + bodies + [("tagtext", 1.0), ("org", 1.0)]
+# query field -> (index field, boost, languages a word is analysed in)
+_TITLE = ("title_text", TITLE_BOOST, EVERY_LANGUAGE)
+_BODY = ("body_text", 1.0, EVERY_LANGUAGE)
+_ORG = ("org", 1.0, _ANY)
+_TAGS = ("tagtext", 1.0, _ANY)
+_FIELDS = {None: (_TITLE, _BODY, _TAGS, _ORG), "title": (_TITLE,), "org": (_ORG,)}
+# Prefixes are matched against the indexed forms: folded stems start like their words.
+_PREFIX_FIELDS = {
+    None: [("title_text", TITLE_BOOST), ("body_text", 1.0), ("tagtext", 1.0), ("org", 1.0)],
+    "title": [("title_text", TITLE_BOOST)],
+    "org": [("org", 1.0)],
+    "tag": [("tags", 1.0)],
+}
+HIGHLIGHTED = ("title_text", "body_text")  # fields whose matched words are marked
 
 
 @dataclass
@@ -117,8 +131,8 @@ def _all_of(node: AllOf, reader, marks) -> wq.Query:
     """Every positive part, none of the excluded ones; stop words only when alone."""
     positive = [part for part in node.parts if not isinstance(part, Not)]
     excluded = [part.part for part in node.parts if isinstance(part, Not)]
-    # "the", "de", "في" would demand a word that stemmed fields drop: keep them only when
-    # the query has nothing else ("de la" still finds something).
+    # "the", "de", "في" would demand a word most entries have: keep them only when the
+    # query has nothing else ("de la" still finds something).
     content = [part for part in positive if not _is_stop_word(part)]
     positive = content or positive
     if not positive:
@@ -135,38 +149,56 @@ def _is_stop_word(node: Node) -> bool:
 
 
 def _words(words: tuple[str, ...], kind: str | None, marks) -> wq.Query:
-    """A word or phrase in the fields its query field names."""
+    """A word or phrase in the fields its query field names, under each language's forms."""
     text = " ".join(words)
     if kind == "tag":
         return wq.Term("tags", fold_words(text))
     if kind in _EXACT:
         return wq.Term(_EXACT[kind], text.lower())
     clauses: list[wq.Query] = []
-    for name, boost in _fields_for(kind):
-        found = analysed(_analyzer(name), text)
-        if not found:
-            continue  # a stop word in this language
-        if marks is not None and name.startswith(("title_", "body_")):
-            marks.update((name, term) for term in found)
-        if len(found) == 1:
-            clauses.append(wq.Term(name, found[0], boost=boost))
-        else:
-            clauses.append(wq.Phrase(name, found, boost=boost))
+    for name, boost, languages in _FIELDS[kind]:
+        variants = {tuple(terms(lang, text)) for lang in languages} - {()}
+        for found in sorted(variants):
+            if marks is not None and name in HIGHLIGHTED:
+                marks.update((name, term) for term in found)
+            if len(found) == 1:
+                clauses.append(wq.Term(name, found[0], boost=boost))
+            else:
+                clauses.append(wq.Phrase(name, list(found), boost=boost))
     return wq.Or(clauses) if clauses else wq.NullQuery
 
 
 def _prefix(node: Prefix, reader, marks) -> wq.Query:
-    """A bounded set of terms: folded (unstemmed) fields only, the most frequent first."""
+    """A bounded set of terms: the forms starting with the folded prefix, the most frequent.
+
+    Bounded twice: at most PREFIX_TERMS terms per field, and the terms together at most
+    PREFIX_POSTINGS postings (the most frequent first, at least one), so "gar*" costs about
+    the same on a large index as on a small one. The prefix's own forms are added as terms:
+    "campañas*" is indexed as "campan", which does not start with "campanas".
+    """
     if node.field in _EXACT:
         names, text = [(_EXACT[node.field], 1.0)], node.text.lower()
     else:
         names, text = _PREFIX_FIELDS[node.field], fold(node.text)
+    weighed: list[tuple[int, str, float, str]] = []
     clauses: list[wq.Query] = []
     for name, boost in names:
-        for term in expand(reader, name, text):
-            clauses.append(wq.Term(name, term, boost=boost))
-            if marks is not None and name.endswith("_any"):
-                marks.add((name, term))
+        weighed += [
+            (reader.doc_frequency(name, t), name, boost, t) for t in expand(reader, name, text)
+        ]
+        if name in HIGHLIGHTED:
+            for term in sorted({form(lang, node.text)[0] for lang in EVERY_LANGUAGE} - {""}):
+                clauses.append(wq.Term(name, term, boost=boost))
+                if marks is not None:
+                    marks.add((name, term))
+    postings = 0
+    for frequency, name, boost, term in sorted(weighed, reverse=True):
+        if postings and postings + frequency > PREFIX_POSTINGS:
+            break
+        postings += frequency
+        clauses.append(wq.Term(name, term, boost=boost))
+        if marks is not None and name in HIGHLIGHTED:
+            marks.add((name, term))
     return _flat_or(clauses) if clauses else wq.NullQuery
 
 
@@ -174,11 +206,10 @@ def _flat_or(clauses: list[wq.Query]) -> wq.Query:
     """An Or of many single terms, matched with one array pass instead of a tree of pairs.
 
     Whoosh's default combines a long Or pairwise and re-checks score bounds at every step;
-    over a prefix's 50 terms in 5 fields that was most of a slow query's time (bench/search.py).
+    over a prefix's 50 terms in 4 fields that was most of a slow query's time (bench/search.py).
+    A class, not Or's matcher_type attribute: normalize() rebuilds the query from its class.
     """
-    query = wq.Or(clauses)
-    query.matcher_type = wq.Or.ARRAY_MATCHER
-    return query
+    return PreloadedOr(clauses)
 
 
 def expand(reader, name: str, prefix: str) -> list[str]:
@@ -190,8 +221,3 @@ def expand(reader, name: str, prefix: str) -> list[str]:
     if len(words) <= PREFIX_TERMS:
         return words
     return heapq.nlargest(PREFIX_TERMS, words, key=lambda w: reader.doc_frequency(name, w))
-
-
-def allowed(tokens: frozenset[str]) -> wq.Query:
-    """Entries carrying at least one of the reader's audience tokens."""
-    return _flat_or([wq.Term("tokens", token) for token in sorted(tokens)])
