@@ -179,3 +179,24 @@ def test_an_index_of_an_older_layout_is_emptied_once(tmp_path):
     again = WhooshBackend(str(tmp_path))
     assert again.take_replaced() is False
     assert keys(search(again, "nuevo")) == ["document:1"]
+
+
+def test_a_write_rewrites_a_bounded_number_of_entries_and_segments_stay_few(tmp_path, monkeypatch):
+    """Segments are merged four of a size at a time, never into more than MAX_MERGED entries.
+    Whoosh's default let them pile up, then rewrote every one in a single commit (a drain
+    stalled for minutes at 100k entries)."""
+    from app.search import whoosh_backend
+
+    monkeypatch.setattr(whoosh_backend, "MAX_MERGED", 200)
+    index = WhooshBackend(str(tmp_path))
+
+    def segments():
+        return {s.segment_id(): s.doc_count() for s in index._index()._segments()}
+
+    for batch in range(60):
+        before = segments()
+        index.write([entry(batch * 20 + i, "Acta", "texto común") for i in range(20)])
+        after = segments()
+        assert sum(n for ident, n in before.items() if ident not in after) <= 200
+        assert len(after) <= 3 * whoosh_backend.MERGE_FACTOR + 60 * 20 // 200
+    assert search(index, "común").total == 60 * 20

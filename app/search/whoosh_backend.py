@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import math
 import os
 import secrets
 import threading
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -51,6 +53,8 @@ from app.search.whoosh_query import (
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_PER_PAGE = 200
 LAYOUT_FILE = "caravana-layout"
+MERGE_FACTOR = 4  # segments of one size class merged together (see _tiered_merge)
+MAX_MERGED = 20_000  # entries a merge may write at most (about 30 s of a drain)
 SPANS = 64  # matched words looked for in a hit's title or body (enough for the best passage)
 WRITE_TIMEOUT = 60.0  # seconds to wait for another process's writer
 SUGGEST_WORDS = 8  # at most this many words of a query are corrected
@@ -96,6 +100,33 @@ def _document(entry: Entry) -> dict[str, object]:
     }
     doc.update({name: value for name, value in optional.items() if value})
     return doc
+
+
+def _tiered_merge(writer, segments):
+    """Merge MERGE_FACTOR segments of a size class into one of at most MAX_MERGED entries.
+
+    Whoosh's default policy lets segments pile up, then rewrites all of them in one commit:
+    on a large index a drain stalled for minutes. A size class is a power of MERGE_FACTOR in
+    live entries; an entry is rewritten about once per class (as in Lucene's tiered policy),
+    and no commit rewrites more than MAX_MERGED entries however large the index grows (a
+    large index keeps a few more segments).
+    """
+    from whoosh.reading import SegmentReader
+
+    classes: dict[int, list] = defaultdict(list)
+    for segment in segments:
+        classes[int(math.log(max(segment.doc_count(), 1), MERGE_FACTOR))].append(segment)
+    for _size, group in sorted(classes.items()):
+        group = sorted(group, key=lambda segment: segment.doc_count())[:MERGE_FACTOR]
+        if len(group) < MERGE_FACTOR or sum(s.doc_count() for s in group) > MAX_MERGED:
+            continue
+        for segment in group:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            writer.add_reader(reader)
+            reader.close()
+        merged = {id(segment) for segment in group}
+        return [segment for segment in segments if id(segment) not in merged]
+    return segments
 
 
 def _segment_id(cls, size: int = 16) -> str:
@@ -192,7 +223,7 @@ class WhooshBackend:
             except BaseException:
                 writer.cancel()
                 raise
-            writer.commit()
+            writer.commit(mergetype=_tiered_merge)
 
     def clear(self) -> None:
         """Remove every entry."""
