@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.campaigns import bp as campaigns_bp
+    from app.collab import events as collab_events  # noqa: F401 - the socket events
     from app.library import bp as library_bp
     from app.main import bp as main_bp
     from app.orgs import bp as orgs_bp

@@ -14,6 +14,7 @@ from app.models.campaigns import (
     RsvpResponse,
     Visibility,
 )
+from app.models.collab import CollabDocument, CollabPresence, CollabUpdate
 from app.models.library import (
     Document,
     DocumentTag,
@@ -53,6 +54,9 @@ __all__ = [
     "UserSession",
     "AuditEntry",
     "CalendarToken",
+    "CollabDocument",
+    "CollabPresence",
+    "CollabUpdate",
     "Campaign",
     "CampaignParticipant",
     "CampaignStatus",

@@ -1,0 +1,171 @@
+"""Shared documents in the database and in memory: the update log, snapshots, live copies.
+
+Each process keeps a live pycrdt document per open shared document (a few dozen at most,
+least recently used dropped), with the sequence number of the last stored update it holds.
+Before a live copy answers anything it catches up from the log, so several processes (or
+hosts) serving the same document agree: the database is the truth, the copies follow it.
+
+Socket.IO events run on several threads: a live copy is only touched under its own lock, and
+its pycrdt document is created with ``allow_multithreading`` (pycrdt otherwise refuses a
+document used from a thread other than its creator's).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import pycrdt
+from sqlalchemy import delete, func, select, update
+
+from app.extensions import db
+from app.models import CollabDocument, CollabUpdate
+
+ROOT = "text"  # the one shared text of a document (what the editor binds to)
+MAX_UPDATE_BYTES = 256 * 1024  # one update: a long paste fits, a flood does not
+MAX_CHARS = 300_000  # characters of text a document may hold (a manifesto is a few pages)
+MAX_STORED_BYTES = 32 * 1024 * 1024  # snapshot and log together, per document
+COMPACT_AFTER = 500  # updates in the log after the snapshot before it is folded in
+CACHED = 32  # live documents kept per process
+
+
+@dataclass
+class Live:
+    """A document in memory: its pycrdt copy and how far into the log it has read."""
+
+    document_id: int
+    doc: pycrdt.Doc
+    seq: int = 0
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def text(self) -> pycrdt.Text:
+        """The shared text (the root the editor binds to)."""
+        return self.doc.get(ROOT, type=pycrdt.Text)
+
+
+_cache: OrderedDict[int, Live] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def create() -> CollabDocument:
+    """A new empty shared document (flushed, so its id is known; committed by the caller)."""
+    document = CollabDocument(last_seq=0, snapshot=b"", snapshot_seq=0, stored_bytes=0)
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def live(document_id: int) -> Live:
+    """This process's live copy of a document (not yet caught up: see catch_up)."""
+    with _cache_lock:
+        found = _cache.get(document_id)
+        if found is not None:
+            _cache.move_to_end(document_id)
+            return found
+        found = _cache[document_id] = Live(document_id, pycrdt.Doc(allow_multithreading=True))
+        while len(_cache) > CACHED:
+            _cache.popitem(last=False)
+        return found
+
+
+def forget(document_id: int | None = None) -> None:
+    """Drop live copies (one, or all): the next use reads the database again."""
+    with _cache_lock:
+        if document_id is None:
+            _cache.clear()
+        else:
+            _cache.pop(document_id, None)
+
+
+def catch_up(copy: Live) -> None:
+    """Apply what the log holds beyond what this copy has read (call under copy.lock)."""
+    row = db.session.execute(
+        select(CollabDocument.snapshot_seq, CollabDocument.last_seq).where(
+            CollabDocument.id == copy.document_id
+        )
+    ).one()
+    snapshot_seq, last_seq = row
+    if last_seq <= copy.seq:
+        return
+    if snapshot_seq > copy.seq:  # the log before snapshot_seq is gone: start from the snapshot
+        snapshot = db.session.scalar(
+            select(CollabDocument.snapshot).where(CollabDocument.id == copy.document_id)
+        )
+        if snapshot:
+            copy.doc.apply_update(snapshot)
+        copy.seq = snapshot_seq
+    rows = db.session.execute(
+        select(CollabUpdate.seq, CollabUpdate.data)
+        .where(CollabUpdate.document_id == copy.document_id, CollabUpdate.seq > copy.seq)
+        .order_by(CollabUpdate.seq)
+    )
+    for seq, data in rows:
+        copy.doc.apply_update(data)
+        copy.seq = seq
+
+
+def append(document_id: int, user_id: int | None, data: bytes) -> int:
+    """Store one validated update at the end of the log; its sequence number.
+
+    ``last_seq + 1`` in one UPDATE: the row stays locked until commit, so two writers (even
+    in two processes) get consecutive numbers, never the same one, never a gap.
+    """
+    seq = db.session.execute(
+        update(CollabDocument)
+        .where(CollabDocument.id == document_id)
+        .values(
+            last_seq=CollabDocument.last_seq + 1,
+            stored_bytes=CollabDocument.stored_bytes + len(data),
+        )
+        .returning(CollabDocument.last_seq)
+    ).scalar_one()
+    db.session.add(CollabUpdate(document_id=document_id, seq=seq, data=data, user_id=user_id))
+    return seq
+
+
+def stored_bytes(document_id: int) -> int:
+    """Bytes a document holds in the database (snapshot and log)."""
+    return (
+        db.session.scalar(
+            select(CollabDocument.stored_bytes).where(CollabDocument.id == document_id)
+        )
+        or 0
+    )
+
+
+def waiting(document_id: int) -> int:
+    """Updates in the log after the snapshot."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(CollabUpdate)
+            .where(CollabUpdate.document_id == document_id)
+        )
+        or 0
+    )
+
+
+def compact(copy: Live) -> None:
+    """Fold the log into a snapshot (call under copy.lock, caught up; the caller commits).
+
+    The snapshot is the whole document as one update at copy.seq; the updates it covers go.
+    An update stored meanwhile by another process has a higher number and stays in the log.
+    """
+    snapshot = copy.doc.get_update()
+    db.session.execute(
+        delete(CollabUpdate).where(
+            CollabUpdate.document_id == copy.document_id, CollabUpdate.seq <= copy.seq
+        )
+    )
+    rest = db.session.scalar(
+        select(func.coalesce(func.sum(func.length(CollabUpdate.data)), 0)).where(
+            CollabUpdate.document_id == copy.document_id
+        )
+    )
+    db.session.execute(
+        update(CollabDocument)
+        .where(CollabDocument.id == copy.document_id, CollabDocument.snapshot_seq < copy.seq)
+        .values(snapshot=snapshot, snapshot_seq=copy.seq, stored_bytes=len(snapshot) + rest)
+    )
