@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from app.collab import events as collab_events  # noqa: F401 - the socket events
     from app.library import bp as library_bp
     from app.main import bp as main_bp
+    from app.manifestos import bp as manifestos_bp
     from app.orgs import bp as orgs_bp
     from app.rooms import bp as rooms_bp
     from app.search import registry
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rooms_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(library_bp)
+    app.register_blueprint(manifestos_bp)
     app.register_blueprint(search_bp)
 
 

@@ -522,15 +522,16 @@ def sanitise_html(html: str) -> str:
     )
 
 
-def render_markdown(text: str | None) -> Markup:
+def render_markdown(text: str | None, limit: int = MAX_SOURCE_CHARS) -> Markup:
     """Render user Markdown to safe HTML, within the bounds above.
 
     Headings start at h3 to sit under page titles. Services store the result beside the
-    source when the text is written; pages show the stored HTML.
+    source when the text is written; pages show the stored HTML. ``limit``: characters
+    rendered (a shared document is longer than a description; the CPU budget still holds).
     """
     if not text:
         return Markup("")
-    rendered = _convert(text[:MAX_SOURCE_CHARS])
+    rendered = _convert(text[:limit])
     for level in (2, 1):  # demote # and ## so user text never outranks the page's own headings
         rendered = rendered.replace(f"<h{level}>", f"<h{level + 2}>").replace(
             f"</h{level}>", f"</h{level + 2}>"

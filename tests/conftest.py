@@ -100,6 +100,9 @@ def running_app(tmp_path: Path, **overrides):
         **overrides,
     )
     app.test_client_class = FreshContextClient
+    from app.collab import store
+
+    store.forget()  # live copies of shared documents belong to the previous database
     with app.app_context():
         _db.create_all()
         yield app

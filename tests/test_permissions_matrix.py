@@ -3,8 +3,9 @@
 Each row names a route and what each of the five roles gets: a status code, or "login"
 (sent to the sign-in page). The table is grouped like the policy (app/permissions/): pages
 of accounts and organisations (orgs.py, accounts.py), rooms (rooms.py), campaigns and
-events (campaigns.py). The World fixture provides: an approved organisation with a
-coordinator and a member, an outsider, a platform admin, and a pending organisation.
+events (campaigns.py), the library and manifestos. The World fixture provides: an approved
+organisation with a coordinator and a member, an outsider, a platform admin, and a pending
+organisation.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import pytest
 from app.campaigns import services as campaigns
 from app.extensions import db
 from app.library import services as library
+from app.manifestos import services as manifestos
 from app.models import (
     Campaign,
     DocumentVisibility,
+    DraftVisibility,
     Event,
     Invitation,
     JoinRequest,
+    ManifestoStatus,
     Membership,
     Organisation,
     Role,
@@ -119,6 +123,17 @@ def _campaign_room_id(w: World) -> int:
     db.session.add(room)
     db.session.commit()
     return room.id
+
+
+def _manifesto_id(
+    w: World, visibility: DraftVisibility, status: ManifestoStatus = ManifestoStatus.DRAFTING
+) -> int:
+    """A manifesto drafted by the World's organisation."""
+    details = manifestos.Details(title="Manifiesto", language="es", visibility=visibility)
+    manifesto = manifestos.start(w.coordinator, w.org, details)
+    if status != ManifestoStatus.DRAFTING:
+        manifestos.set_status(manifesto, status)
+    return manifesto.id
 
 
 def _document_id(w: World, visibility: DocumentVisibility, binned: bool = False) -> int:
@@ -571,6 +586,58 @@ MATRIX = [
         {},
         {"anonymous": LOGIN, "outsider": 200, "member": 200, "coordinator": 200, "admin": 200},
     ),
+    # --- manifestos (manifestos.py): drafted by world.org's committee --------------------
+    ("GET", "/manifestos/", {}, dict.fromkeys(ROLES, 200)),
+    (
+        "GET",
+        "/manifestos/new",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "GET",
+        "/manifestos/{committee_manifesto}",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 200, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "GET",
+        "/manifestos/{movement_manifesto}",
+        {},
+        {"anonymous": 404, "outsider": 404, "member": 200, "coordinator": 200, "admin": 200},
+    ),
+    ("GET", "/manifestos/{public_manifesto}", {}, dict.fromkeys(ROLES, 200)),
+    ("GET", "/manifestos/{open_manifesto}", {}, dict.fromkeys(ROLES, 200)),
+    (
+        "GET",
+        "/manifestos/{committee_manifesto}/edit",
+        {},
+        {"anonymous": LOGIN, "outsider": 404, "member": 200, "coordinator": 200, "admin": 404},
+    ),
+    (
+        "GET",
+        "/manifestos/{open_manifesto}/edit",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 403, "admin": 403},
+    ),
+    (
+        "POST",
+        "/manifestos/{public_manifesto}/text",
+        {"text": "Cambio", "version": "0"},
+        {"anonymous": LOGIN, "outsider": 403, "member": 302, "coordinator": 302, "admin": 403},
+    ),
+    (
+        "GET",
+        "/manifestos/{public_manifesto}/settings",
+        {},
+        {"anonymous": LOGIN, "outsider": 403, "member": 403, "coordinator": 200, "admin": 403},
+    ),
+    (
+        "POST",
+        "/manifestos/{committee_manifesto}/status",
+        {"status": "open"},
+        {"anonymous": LOGIN, "outsider": 404, "member": 403, "coordinator": 302, "admin": 404},
+    ),
     ("GET", "/search?q=document", {}, dict.fromkeys(ROLES, 200)),
     (
         "GET",
@@ -607,6 +674,10 @@ _MADE_ON_DEMAND = {
     "movement_doc": lambda w: _document_id(w, DocumentVisibility.MOVEMENT),
     "org_doc": lambda w: _document_id(w, DocumentVisibility.ORGANISATION),
     "binned_doc": lambda w: _document_id(w, DocumentVisibility.PUBLIC, binned=True),
+    "committee_manifesto": lambda w: _manifesto_id(w, DraftVisibility.COMMITTEE),
+    "movement_manifesto": lambda w: _manifesto_id(w, DraftVisibility.MOVEMENT),
+    "public_manifesto": lambda w: _manifesto_id(w, DraftVisibility.PUBLIC),
+    "open_manifesto": lambda w: _manifesto_id(w, DraftVisibility.COMMITTEE, ManifestoStatus.OPEN),
 }
 
 

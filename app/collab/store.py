@@ -24,7 +24,7 @@ from app.models import CollabDocument, CollabUpdate
 
 ROOT = "text"  # the one shared text of a document (what the editor binds to)
 MAX_UPDATE_BYTES = 256 * 1024  # one update: a long paste fits, a flood does not
-MAX_CHARS = 300_000  # characters of text a document may hold (a manifesto is a few pages)
+MAX_CHARS = 100_000  # characters of text a document may hold (a manifesto is a few pages)
 MAX_STORED_BYTES = 32 * 1024 * 1024  # snapshot and log together, per document
 COMPACT_AFTER = 500  # updates in the log after the snapshot before it is folded in
 CACHED = 32  # live documents kept per process
@@ -87,6 +87,8 @@ def catch_up(copy: Live) -> None:
         )
     ).one()
     snapshot_seq, last_seq = row
+    if last_seq < copy.seq:  # a copy of something else (never, as ids are not reused): reload
+        copy.doc, copy.seq = pycrdt.Doc(allow_multithreading=True), 0
     if last_seq <= copy.seq:
         return
     if snapshot_seq > copy.seq:  # the log before snapshot_seq is gone: start from the snapshot

@@ -24,6 +24,7 @@ from app.models.library import (
     StoredFile,
 )
 from app.models.mail import OutboxMail
+from app.models.manifestos import DraftVisibility, Manifesto, ManifestoCommittee, ManifestoStatus
 from app.models.orgs import (
     Invitation,
     JoinRequest,
@@ -68,6 +69,10 @@ __all__ = [
     "Visibility",
     "Base",
     "Document",
+    "DraftVisibility",
+    "Manifesto",
+    "ManifestoCommittee",
+    "ManifestoStatus",
     "DocumentTag",
     "DocumentVersion",
     "DocumentVisibility",

@@ -19,6 +19,8 @@ class CollabDocument(Base):
     """One shared Yjs document: its newest sequence number and its latest snapshot."""
 
     __tablename__ = "collab_documents"
+    # Never reuse the id of a deleted document: live copies in memory are keyed by it.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -136,12 +136,9 @@ class DocumentVersion(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("library_files.id"), index=True)
     filename: Mapped[str] = mapped_column(String(200))  # as uploaded, for the download name
     note: Mapped[str] = mapped_column(String(300), default="")  # "what changed"
-    uploaded_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     document: Mapped[Document] = relationship(back_populates="versions")
     file: Mapped[StoredFile] = relationship()
     uploaded_by: Mapped[User | None] = relationship()
-

@@ -2,7 +2,7 @@
 
 Each resource states its audience once, in tokens (``public``, ``org:7``, ``campaign:3``...;
 see principals.py and audience.py), in its own module: accounts, orgs, rooms, campaigns,
-library.
+library, manifestos.
 From that statement come the per-object checks (``can_view_*``), the SQL conditions every
 list and count uses (``ROOM.where(user)``), the socket channels (channels.py) and the search
 filter. Views, sockets, templates (``can.*``) and tests import from here only.
@@ -46,6 +46,15 @@ from app.permissions.library import (
     can_file_under_campaign,
     can_upload_document,
     can_view_document,
+)
+from app.permissions.manifestos import (
+    MANIFESTO,
+    MANIFESTO_MANAGERS,
+    MANIFESTO_WRITERS,
+    can_manage_manifesto,
+    can_start_manifesto,
+    can_view_manifesto,
+    can_write_manifesto,
 )
 from app.permissions.orgs import (
     ORG_COORDINATORS,
@@ -97,6 +106,13 @@ __all__ = [
     "MESSAGE",
     "ORGANISATION",
     "ORG_COORDINATORS",
+    "MANIFESTO",
+    "MANIFESTO_MANAGERS",
+    "MANIFESTO_WRITERS",
+    "can_manage_manifesto",
+    "can_start_manifesto",
+    "can_view_manifesto",
+    "can_write_manifesto",
     "ORG_EDITORS",
     "ORG_MEMBERS",
     "PARTICIPATION_DECIDERS",

@@ -2,10 +2,12 @@
 
 A token names a group of people: ``public`` (everyone), ``signed-in``, ``user:5``, ``admin``,
 ``member`` (of any approved organisation), ``org:7``, ``org:7:coordinator``, ``campaign:3``
-(members of the organisations leading or taking part in it) and ``campaign:3:invited``
-(coordinators of the organisations invited to it). Each kind is defined once, as a SQL
-relation (user id, key); from it come both a person's tokens (``principals``) and the people
-holding a token (``holders``). Resources state their audience in these tokens (audience.py).
+(members of the organisations leading or taking part in it), ``campaign:3:invited``
+(coordinators of the organisations invited to it), ``manifesto:4`` (members of the
+organisations on its drafting committee) and ``manifesto:4:coordinator``. Each kind is
+defined once, as a SQL relation (user id, key); from it come both a person's tokens
+(``principals``) and the people holding a token (``holders``). Resources state their
+audience in these tokens (audience.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from app.extensions import db
 from app.models import (
     Campaign,
     CampaignParticipant,
+    ManifestoCommittee,
     Membership,
     Organisation,
     OrgStatus,
@@ -124,6 +127,22 @@ def _campaign_participant(status: ParticipationStatus, *extra: ColumnElement[boo
 
 _coordinator = Membership.role == Role.COORDINATOR
 
+
+def _committee(*extra: ColumnElement[bool]) -> Callable[[], Select]:
+    def build() -> Select:
+        return _active(
+            select(Membership.user_id, ManifestoCommittee.manifesto_id)
+            .join(Organisation, Organisation.id == Membership.organisation_id)
+            .join(
+                ManifestoCommittee,
+                ManifestoCommittee.organisation_id == Membership.organisation_id,
+            )
+            .where(Organisation.status == OrgStatus.APPROVED, *extra)
+        )
+
+    return build
+
+
 # Every kind of token, defined once.
 KINDS: tuple[Kind, ...] = (
     Kind("signed-in", (Source(_accounts(), User.id, User.id),)),
@@ -151,6 +170,14 @@ KINDS: tuple[Kind, ...] = (
                 CampaignParticipant.campaign_id,
             ),
         ),
+    ),
+    Kind(
+        "manifesto:{}",
+        (Source(_committee(), Membership.user_id, ManifestoCommittee.manifesto_id),),
+    ),
+    Kind(
+        "manifesto:{}:coordinator",
+        (Source(_committee(_coordinator), Membership.user_id, ManifestoCommittee.manifesto_id),),
     ),
     Kind(
         "campaign:{}:invited",

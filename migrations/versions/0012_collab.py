@@ -32,6 +32,7 @@ def upgrade():
         sa.Column("snapshot_seq", sa.Integer(), nullable=False),
         sa.Column("stored_bytes", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_collab_documents")),
+        sqlite_autoincrement=True,  # ids never reused: live copies are keyed by them
     )
     op.create_table(
         "collab_updates",
