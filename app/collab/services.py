@@ -112,20 +112,23 @@ def apply(document_id: int, user_id: int | None, update: bytes) -> int:
     copy = store.live(document_id)
     with copy.lock:
         store.catch_up(copy)
-        if len(copy.text) + info.inserted > store.MAX_CHARS:
-            raise ServiceError("too_long", _("This text is as long as a text here may be."))
         if store.stored_bytes(document_id) + len(update) > store.MAX_STORED_BYTES:
             raise ServiceError("too_long", _("This text is as long as a text here may be."))
         try:
             copy.doc.apply_update(update)
         except Exception as error:  # pycrdt refused what the walk accepted: nothing stored
-            store.forget(document_id)
+            store.reset(copy)
             raise _refused() from error
+        # Measured after applying (a change both removes and adds); the copy that went over
+        # is dropped, so the next use reads the log, which never held this change.
+        if len(copy.text) > store.MAX_CHARS and len(str(copy.text)) > store.MAX_CHARS:
+            store.reset(copy)
+            raise ServiceError("too_long", _("This text is as long as a text here may be."))
         try:
             with atomic():
                 seq = store.append(document_id, user_id, update)
         except BaseException:
-            store.forget(document_id)  # the copy holds a change the log does not
+            store.reset(copy)  # the copy holds a change the log does not
             db.session.rollback()
             raise
         if seq == copy.seq + 1:

@@ -79,6 +79,15 @@ def forget(document_id: int | None = None) -> None:
             _cache.pop(document_id, None)
 
 
+def reset(copy: Live) -> None:
+    """Empty a live copy (under copy.lock): its next catch_up reads everything again.
+
+    Used when the copy took a change that was then not stored; threads already holding this
+    copy see the reset too (dropping it from the cache alone would not reach them).
+    """
+    copy.doc, copy.seq = pycrdt.Doc(allow_multithreading=True), 0
+
+
 def catch_up(copy: Live) -> None:
     """Apply what the log holds beyond what this copy has read (call under copy.lock)."""
     row = db.session.execute(
@@ -88,7 +97,7 @@ def catch_up(copy: Live) -> None:
     ).one()
     snapshot_seq, last_seq = row
     if last_seq < copy.seq:  # a copy of something else (never, as ids are not reused): reload
-        copy.doc, copy.seq = pycrdt.Doc(allow_multithreading=True), 0
+        reset(copy)
     if last_seq <= copy.seq:
         return
     if snapshot_seq > copy.seq:  # the log before snapshot_seq is gone: start from the snapshot

@@ -30,7 +30,6 @@ from app.models import (
     Organisation,
     OrgStatus,
 )
-from app.permissions import MANIFESTO
 
 TITLE_CHARS = 200
 
@@ -67,15 +66,14 @@ def change_details(manifesto: Manifesto, details: Details) -> None:
         manifesto.title = details.title.strip()[:TITLE_CHARS]
         manifesto.language = details.language
         manifesto.visibility = details.visibility
-        realtime.sync_after_commit(MANIFESTO.holders(manifesto))
-    _close_lost_access()
+    _recheck_followers(manifesto)
 
 
 def set_status(manifesto: Manifesto, status: ManifestoStatus) -> None:
     """Move to drafting, open for endorsement, published or closed."""
     with atomic():
         manifesto.status = status
-    _close_lost_access()
+    _recheck_followers(manifesto)
 
 
 def add_to_committee(manifesto: Manifesto, org: Organisation) -> None:
@@ -101,9 +99,13 @@ def _members_of(org: Organisation) -> Select:
     return select(Membership.user_id).where(Membership.organisation_id == org.id)
 
 
-def _close_lost_access() -> None:
-    """Connections following the text re-checked after a change of who may read it."""
-    realtime.sync_access(select(CollabPresence.user_id).distinct())
+def _recheck_followers(manifesto: Manifesto) -> None:
+    """Connections following the text, re-checked after a change of who may read it."""
+    realtime.sync_access(
+        select(CollabPresence.user_id)
+        .where(CollabPresence.document_id == manifesto.document_id)
+        .distinct()
+    )
 
 
 # --- the text ---------------------------------------------------------------------------------

@@ -99,7 +99,9 @@ def save_text(manifesto_id: int):
         form.text.errors = [str(error)]
         return render_template("manifestos/edit.html", manifesto=manifesto, form=form), 400
     if conflict is not None:
-        fresh = TextForm(data={"text": conflict.current, "version": conflict.version})
+        fresh = TextForm(
+            formdata=None, data={"text": conflict.current, "version": conflict.version}
+        )
         return render_template(
             "manifestos/conflict.html", manifesto=manifesto, conflict=conflict, form=fresh
         ), 409

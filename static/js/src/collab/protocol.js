@@ -78,7 +78,8 @@ export class CollabSession {
     this.everSynced = false;
     this.epoch = 0; // bumped on every (dis)connection: late answers of an older one are ignored
     this.online = false;
-    this.joined = false;
+    this.joined = false; // following the document on this connection
+    this.ready = false; // and both steps 1 answered: local changes may be sent one by one
     this.pending = []; // local updates not yet acknowledged (Uint8Array)
     this.inflight = null; // the merged update being sent
     this.timers = {};
@@ -114,11 +115,12 @@ export class CollabSession {
     this.epoch += 1;
     this.online = false;
     this.joined = false;
+    this.ready = false;
     if (this.inflight) {
       this.pending.unshift(this.inflight); // its acknowledgement may never come
       this.inflight = null;
     }
-    this._clear("flush", "resync", "retry", "awareness");
+    this._clear("flush", "resync", "retry", "reflush", "awareness");
     this._forgetOthers();
     if (this.state !== "closed") this._set("offline");
   }
@@ -137,8 +139,9 @@ export class CollabSession {
     this.readOnly = true;
     this.notice = "";
     this.joined = false;
+    this.ready = false;
     this.epoch += 1;
-    this._clear("flush", "resync", "retry", "awareness");
+    this._clear("flush", "resync", "retry", "reflush", "awareness");
     this._forgetOthers();
     this._changed();
   }
@@ -146,7 +149,7 @@ export class CollabSession {
   /** Stop sending and listening (the page goes away). */
   destroy() {
     this.epoch += 1;
-    this._clear("flush", "resync", "retry", "awareness");
+    this._clear("flush", "resync", "retry", "reflush", "awareness");
     this.ydoc.off("update", this._onUpdate);
     if (this.awareness) this.awareness.off("update", this._onAwareness);
   }
@@ -154,15 +157,17 @@ export class CollabSession {
   // --- joining and the step-1 exchange -------------------------------------------------------
 
   async _join(epoch) {
+    this.joined = false;
+    this.ready = false;
     this._set("connecting");
     let ack;
     try {
       ack = await this.request("collab_join", { doc: this.doc });
     } catch (error) {
-      return this._retry(epoch, "failed", () => this._join(epoch));
+      return this._retry(epoch, "failed", () => this._rejoin());
     }
     if (epoch !== this.epoch) return;
-    if (!ack || !ack.ok) return this._refused(epoch, ack, () => this._join(epoch));
+    if (!ack || !ack.ok) return this._refused(epoch, ack, () => this._rejoin());
     this.joined = true;
     if (!ack.can_write !== this.readOnly) {
       this.readOnly = !ack.can_write;
@@ -170,23 +175,33 @@ export class CollabSession {
     }
     // Answer the server's step 1: our step 2 holds everything it lacks, typed offline or
     // sent before without an acknowledgement. Once it is stored, nothing older is pending.
-    const covered = this.pending.length;
+    const covered = new Set(this.pending);
     const replies = this._readAll(ack.messages || []);
     if (!(await this._sendAll(epoch, replies))) return;
-    this.pending.splice(0, covered);
+    this.pending = this.pending.filter((update) => !covered.has(update));
     // Our step 1: the reply is the server's step 2, everything we lack.
     if (!(await this._send(epoch, syncStep1(this.ydoc)))) return;
     this.everSynced = true;
-    this._sendAwareness();
+    this.ready = true;
+    this._announce();
     this._schedule("resync", this.options.resyncMs, () => this._resync(epoch));
     this._settle();
     this._flush();
   }
 
+  /** Follow the document again from scratch (whatever was under way is abandoned). */
+  _rejoin() {
+    if (!this.online || this.state === "closed") return;
+    this.epoch += 1;
+    this._requeue();
+    this._clear("flush", "resync", "reflush", "awareness");
+    this._join(this.epoch);
+  }
+
   async _resync(epoch) {
-    if (epoch !== this.epoch || !this.joined) return;
+    if (epoch !== this.epoch || !this.ready) return;
     await this._send(epoch, syncStep1(this.ydoc));
-    if (epoch === this.epoch && this.joined) {
+    if (epoch === this.epoch && this.ready) {
       this._schedule("resync", this.options.resyncMs, () => this._resync(epoch));
     }
   }
@@ -204,12 +219,14 @@ export class CollabSession {
   }
 
   _read(message) {
-    let decoder;
     try {
-      decoder = decoding.createDecoder(fromBase64(message));
+      return this._readOne(decoding.createDecoder(fromBase64(message)));
     } catch (error) {
-      return null;
+      return null; // not a message we can read: nothing to apply or answer
     }
+  }
+
+  _readOne(decoder) {
     const type = decoding.readVarUint(decoder);
     if (type === MESSAGE_SYNC) {
       const encoder = encoding.createEncoder();
@@ -227,9 +244,7 @@ export class CollabSession {
       );
       return null;
     }
-    if (type === MESSAGE_QUERY_AWARENESS && this.awareness) {
-      this._schedule("awareness", 0, () => this._sendAwareness());
-    }
+    if (type === MESSAGE_QUERY_AWARENESS) this._announce();
     return null;
   }
 
@@ -253,12 +268,12 @@ export class CollabSession {
     try {
       ack = await this.request("collab", { doc: this.doc, message });
     } catch (error) {
-      if (epoch === this.epoch) this._retry(epoch, "failed", () => this._join(epoch));
+      if (epoch === this.epoch) this._retry(epoch, "failed", () => this._rejoin());
       return false;
     }
     if (epoch !== this.epoch) return false;
     if (!ack || !ack.ok) {
-      this._refused(epoch, ack, () => this._join(epoch));
+      this._refused(epoch, ack, () => this._rejoin());
       return false;
     }
     const replies = this._readAll(ack.messages || []);
@@ -269,7 +284,7 @@ export class CollabSession {
   /** Send what was typed since the last send, as one update, one batch at a time. */
   async _flush() {
     const epoch = this.epoch;
-    if (!this.joined || this.readOnly || this.inflight || !this.pending.length) return;
+    if (!this.ready || this.readOnly || this.inflight || !this.pending.length) return;
     if (this.state === "closed") return;
     this.inflight = this.pending.length === 1 ? this.pending[0] : Y.mergeUpdates(this.pending);
     this.pending = [];
@@ -279,12 +294,12 @@ export class CollabSession {
     } catch (error) {
       if (epoch !== this.epoch) return;
       this._requeue();
-      return this._retry(epoch, "failed", () => this._flush());
+      return this._retry(epoch, "failed", () => this._flush(), undefined, "reflush");
     }
     if (epoch !== this.epoch) return;
     if (!ack || !ack.ok) {
       this._requeue();
-      return this._refused(epoch, ack, () => this._flush());
+      return this._refused(epoch, ack, () => this._flush(), "reflush");
     }
     this.inflight = null;
     this.notice = "";
@@ -295,6 +310,13 @@ export class CollabSession {
   _requeue() {
     if (this.inflight) this.pending.unshift(this.inflight);
     this.inflight = null;
+  }
+
+  /** Send our cursor with a new clock: a page that dropped it (or timed it out) takes it again. */
+  _announce() {
+    if (!this.awareness || !this.ready) return;
+    const state = this.awareness.getLocalState();
+    if (state !== null) this.awareness.setLocalState(state); // the listener sends it
   }
 
   async _sendAwareness() {
@@ -316,7 +338,7 @@ export class CollabSession {
 
   // --- refusals and retries --------------------------------------------------------------------
 
-  _refused(epoch, ack, again) {
+  _refused(epoch, ack, again, timer = "retry") {
     const code = ack && ack.error;
     const message = (ack && ack.message) || "";
     if (code === "forbidden") {
@@ -330,8 +352,7 @@ export class CollabSession {
         this.closed(); // not (or no longer) open to this person
         return;
       }
-      this.joined = false;
-      return this._retry(epoch, "failed", () => this._join(epoch), 200);
+      return this._retry(epoch, "failed", () => this._rejoin(), 200);
     }
     if (PERMANENT.includes(code)) {
       // Sending again would be refused again: stop, keep the text on screen, say why.
@@ -343,9 +364,9 @@ export class CollabSession {
     if (code === "busy" || code === "rate_limited") {
       if (code === "rate_limited") this.notice = message;
       this._changed();
-      return this._retry(epoch, code, again);
+      return this._retry(epoch, code, again, undefined, timer);
     }
-    return this._retry(epoch, "failed", again); // "server" or anything unknown
+    return this._retry(epoch, "failed", again, undefined, timer); // "server" or unknown
   }
 
   _delay(kind) {
@@ -355,9 +376,9 @@ export class CollabSession {
     return o.failedMs;
   }
 
-  _retry(epoch, kind, again, ms) {
+  _retry(epoch, kind, again, ms, timer = "retry") {
     if (epoch !== this.epoch || !this.online) return;
-    this._schedule("retry", ms === undefined ? this._delay(kind) : ms, () => {
+    this._schedule(timer, ms === undefined ? this._delay(kind) : ms, () => {
       if (epoch === this.epoch) again();
     });
   }
@@ -367,7 +388,7 @@ export class CollabSession {
   /** Synced once joined, both steps 1 answered and everything typed acknowledged. */
   _settle() {
     if (this.state === "closed") return this._changed();
-    if (this.joined && this.everSynced && !this.hasPending) {
+    if (this.ready && !this.hasPending) {
       this.notice = "";
       this._set("synced");
     } else {
@@ -389,6 +410,7 @@ export class CollabSession {
     if (!this.awareness) return;
     const others = [...this.awareness.getStates().keys()].filter((id) => id !== this.ydoc.clientID);
     if (others.length) awarenessProtocol.removeAwarenessStates(this.awareness, others, this.origin);
+    for (const id of others) this.awareness.meta.delete(id); // so they are taken again on return
   }
 
   _schedule(name, ms, run) {
