@@ -27,6 +27,9 @@ class Host:
 
 
 HOSTS: dict[str, Host] = {}
+# Called after each stored change: (document id, its sequence number, whether the log is
+# about to be compacted). An owner keeps what it needs from the log here (e.g. revisions).
+AFTER_STORE: list[Callable[[int, int, bool], None]] = []
 
 
 def register(host: Host) -> Host:

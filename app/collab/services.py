@@ -135,7 +135,10 @@ def apply(document_id: int, user_id: int | None, update: bytes) -> int:
             copy.seq = seq
         else:  # another process stored updates in between: read them (ours again is a no-op)
             store.catch_up(copy)
-        if store.waiting(document_id) > store.COMPACT_AFTER:
+        compacting = store.waiting(document_id) > store.COMPACT_AFTER
+        for hook in hosts.AFTER_STORE:
+            hook(document_id, seq, compacting)
+        if compacting:
             with atomic():
                 store.compact(copy)
         return seq

@@ -95,3 +95,50 @@ class CommitteeForm(FlaskForm):
     def __init__(self, *args, organisations: list[tuple[str, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.organisation.choices = choices(organisations)
+
+
+class NameForm(FlaskForm):
+    """Name the text as it is now ("after the Dakar meeting")."""
+
+    name = StringField(
+        _l("Name of this version"),
+        validators=[DataRequired(_l("Please enter a name.")), Length(max=120)],
+        render_kw={"dir": "auto"},
+    )
+
+
+class CompareForm(FlaskForm):
+    """Choose two revisions to compare (a GET form: nothing changes)."""
+
+    class Meta:
+        """Comparing only reads."""
+
+        csrf = False
+
+    a = SelectField(_l("From"), choices=[])
+    b = SelectField(_l("To"), choices=[])
+
+    def __init__(self, *args, numbers: list[int] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        listed = choices((str(n), str(n)) for n in numbers)
+        self.a.choices, self.b.choices = listed, list(listed)
+
+
+class EndorseForm(FlaskForm):
+    """Sign in an organisation's name."""
+
+    organisation = SelectField(_l("Organisation signing"), choices=[])
+    signer_name = StringField(
+        _l("Name of the person signing"),
+        validators=[DataRequired(_l("Please enter a name.")), Length(max=120)],
+        render_kw={"dir": "auto", "autocomplete": "name"},
+    )
+    statement = TextAreaField(
+        _l("A few words from your organisation (optional)"),
+        validators=[Length(max=2_000)],
+        render_kw={"dir": "auto", "rows": 4},
+    )
+
+    def __init__(self, *args, organisations: list[tuple[str, str]] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisation.choices = choices(organisations)

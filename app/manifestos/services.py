@@ -144,6 +144,15 @@ def save_text(user: Any, manifesto: Manifesto, new_text: str, base_version: int)
     The change is the smallest replacement (common start and end kept), made on a copy of
     the document by the server and stored like any editor's change, so live editors see it.
     """
+    return _replace(user, manifesto, new_text, base_version)
+
+
+def replace_text(user: Any, manifesto: Manifesto, new_text: str) -> None:
+    """Make the text this one, whatever it is now (restoring a revision)."""
+    _replace(user, manifesto, new_text, None)
+
+
+def _replace(user: Any, manifesto: Manifesto, new_text: str, base: int | None) -> Conflict | None:
     new_text = new_text.replace("\r\n", "\n")
     if len(new_text) > store.MAX_CHARS:
         raise ServiceError("too_long", _("This text is as long as a text here may be."))
@@ -151,7 +160,7 @@ def save_text(user: Any, manifesto: Manifesto, new_text: str, base_version: int)
     with copy.lock:
         store.catch_up(copy)
         current = str(copy.text)
-        if copy.seq != base_version:
+        if base is not None and copy.seq != base:
             return Conflict(yours=new_text, current=current, version=copy.seq)
         update = _replacement(copy.doc.get_update(), current, new_text)
         if update is None:

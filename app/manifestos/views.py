@@ -9,10 +9,12 @@ from flask_login import current_user, login_required
 from app.errors import ServiceError
 from app.extensions import db, limiter
 from app.formtools import ConfirmForm
-from app.manifestos import bp, queries, services
+from app.manifestos import bp, endorsements, queries, revisions, services
 from app.manifestos.forms import CommitteeForm, DetailsForm, StartForm, StatusForm, TextForm
 from app.models import DraftVisibility, ManifestoStatus, Organisation
+from app.orgs.queries import my_orgs
 from app.permissions import (
+    can_endorse_manifesto,
     can_manage_manifesto,
     can_write_manifesto,
     require,
@@ -61,11 +63,21 @@ def page(manifesto_id: int):
     """A manifesto: its stage, committee and text (read; no script needed)."""
     manifesto = queries.get_or_404(manifesto_id, current_user)
     html, version = services.rendered(manifesto)
+    text, _version = services.text(manifesto)
+    signing = [
+        o for o in my_orgs(current_user) if can_endorse_manifesto(current_user, manifesto, o)
+    ]
     return render_template(
         "manifestos/page.html",
         manifesto=manifesto,
         html=html,
         version=version,
+        revision=revisions.latest(manifesto),
+        current_hash=revisions.content_hash(text),
+        signing=signing,
+        own=endorsements.of_orgs(manifesto, signing),
+        signed_count=len(endorsements.active(manifesto)),
+        confirm=ConfirmForm(),
         can_write=can_write_manifesto(current_user, manifesto),
         can_manage=can_manage_manifesto(current_user, manifesto),
     )

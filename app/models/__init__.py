@@ -24,7 +24,15 @@ from app.models.library import (
     StoredFile,
 )
 from app.models.mail import OutboxMail
-from app.models.manifestos import DraftVisibility, Manifesto, ManifestoCommittee, ManifestoStatus
+from app.models.manifestos import (
+    DraftVisibility,
+    Endorsement,
+    Manifesto,
+    ManifestoCommittee,
+    ManifestoRevision,
+    ManifestoStatus,
+    RevisionKind,
+)
 from app.models.orgs import (
     Invitation,
     JoinRequest,
@@ -70,9 +78,12 @@ __all__ = [
     "Base",
     "Document",
     "DraftVisibility",
+    "Endorsement",
     "Manifesto",
     "ManifestoCommittee",
+    "ManifestoRevision",
     "ManifestoStatus",
+    "RevisionKind",
     "DocumentTag",
     "DocumentVersion",
     "DocumentVisibility",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
 from app.models.orgs import Organisation
@@ -79,3 +79,59 @@ class ManifestoCommittee(Base):
 
     manifesto: Mapped[Manifesto] = relationship(back_populates="committee")
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class RevisionKind(StrEnum):
+    """How a revision came about."""
+
+    AUTOMATIC = "automatic"  # a checkpoint taken during activity
+    NAMED = "named"  # someone named this state ("after the Dakar meeting")
+    RESTORED = "restored"  # an older revision brought back as a new change
+
+
+class ManifestoRevision(Base):
+    """The whole text at one moment, numbered 1, 2, 3... per manifesto, with its authors."""
+
+    __tablename__ = "manifesto_revisions"
+    __table_args__ = (UniqueConstraint("manifesto_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manifesto_id: Mapped[int] = mapped_column(
+        ForeignKey("manifestos.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)  # the shared document's version it was taken at
+    kind: Mapped[RevisionKind] = mapped_column(enum_column(RevisionKind))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    text: Mapped[str] = deferred(mapped_column(Text, default="", nullable=False))
+    html: Mapped[str] = deferred(mapped_column(Text, default="", nullable=False))  # rendered once
+    content_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the text (UTF-8)
+    # Who changed the text since the revision before (user ids, in order of first change).
+    author_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Endorsement(Base):
+    """An organisation signing a manifesto, bound to the exact revision it signed."""
+
+    __tablename__ = "manifesto_endorsements"
+    __table_args__ = (UniqueConstraint("manifesto_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manifesto_id: Mapped[int] = mapped_column(
+        ForeignKey("manifestos.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    revision_id: Mapped[int] = mapped_column(ForeignKey("manifesto_revisions.id"))
+    content_hash: Mapped[str] = mapped_column(String(64))  # what was signed, kept with it
+    signer_name: Mapped[str] = mapped_column(String(120))
+    statement: Mapped[str] = mapped_column(Text, default="")
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    revision: Mapped[ManifestoRevision] = relationship(lazy="joined")

@@ -45,3 +45,13 @@ def can_manage_manifesto(user: Any, manifesto: Manifesto) -> bool:
 def can_start_manifesto(user: Any, org: Any) -> bool:
     """Start a manifesto with an organisation as its first committee member: its coordinators."""
     return signed_in(user) and is_coordinator(user, org)
+
+
+def can_endorse_manifesto(user: Any, manifesto: Manifesto, org: Any) -> bool:
+    """Sign in an organisation's name: its coordinators, while the manifesto is open for it."""
+    return (
+        manifesto.status == ManifestoStatus.OPEN
+        and signed_in(user)
+        and is_coordinator(user, org)
+        and can_view_manifesto(user, manifesto)
+    )

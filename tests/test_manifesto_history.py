@@ -1,0 +1,165 @@
+"""Manifesto revisions and signatures: checkpoints with their authors, named versions, word
+differences, restoring as a new change, endorsements bound to a revision and re-confirmed
+after the text changes, the public list of signatories by country."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from app.collab import store
+from app.extensions import db
+from app.manifestos import endorsements, revisions, services
+from app.models import DraftVisibility, ManifestoRevision, ManifestoStatus, RevisionKind, Role
+from tests import factories
+from tests.conftest import sign_in
+from tests.test_collab import Editor
+from tests.test_manifestos import start
+
+
+def numbers(manifesto) -> list[int]:
+    return [r.number for r in revisions.all_of(manifesto)]
+
+
+def test_checkpoints_are_taken_while_people_write_with_their_authors(app, world, monkeypatch):
+    monkeypatch.setattr(revisions, "CHECKPOINT_UPDATES", 3)
+    monkeypatch.setattr(store, "COMPACT_AFTER", 4)  # the log is folded often: authors stay
+    manifesto = start(world)
+    rosa = Editor(app, world.coordinator, f"manifesto:{manifesto.id}")
+    ana = Editor(app, world.member, f"manifesto:{manifesto.id}")
+    rosa.type(0, "Uno. ")
+    for n in range(4):
+        ana.type(1000, f"Ana {n}. ")
+    for n in range(4):
+        rosa.type(1000, f"Rosa {n}. ")
+    listed = revisions.all_of(manifesto)
+    assert len(listed) >= 3 and listed[-1].number == 1
+    assert all(r.kind == RevisionKind.AUTOMATIC for r in listed)
+    everyone = {i for r in listed for i in r.author_ids}
+    assert everyone == {world.coordinator.id, world.member.id}
+    assert revisions.current(manifesto).text == services.text(manifesto)[0]
+
+
+def test_a_named_version_and_the_word_difference(client, world):
+    manifesto = start(world)
+    services.replace_text(world.coordinator, manifesto, "Exigimos verdad y justicia.")
+    sign_in(client, world.member)
+    assert (
+        client.post(
+            f"/manifestos/{manifesto.id}/revisions", data={"name": "Antes de Dakar"}
+        ).status_code
+        == 302
+    )
+    services.replace_text(world.member, manifesto, "Exigimos verdad, justicia y <b>reparación</b>.")
+    client.post(f"/manifestos/{manifesto.id}/revisions", data={"name": "Después de Dakar"})
+    history = client.get(f"/manifestos/{manifesto.id}/history").get_data(as_text=True)
+    assert "Antes de Dakar" in history and "Después de Dakar" in history
+    a, b = numbers(manifesto)[1], numbers(manifesto)[0]
+    page = client.get(f"/manifestos/{manifesto.id}/diff?a={a}&b={b}").get_data(as_text=True)
+    diff = re.search(r'<div class="diff".*?</div>', page, re.S).group(0)
+    assert "<del>justicia.</del>" in diff or "<del>y justicia.</del>" in diff
+    assert "&lt;b&gt;reparación&lt;/b&gt;" in diff and "<b>" not in diff
+
+
+def test_restoring_an_old_version_is_a_new_change_and_destroys_nothing(client, world):
+    manifesto = start(world)
+    services.replace_text(world.coordinator, manifesto, "Primera redacción.")
+    first = revisions.checkpoint(manifesto, RevisionKind.NAMED, "primera")
+    services.replace_text(world.coordinator, manifesto, "Segunda redacción, muy distinta.")
+    second = revisions.checkpoint(manifesto, RevisionKind.NAMED, "segunda")
+    sign_in(client, world.member)
+    response = client.post(f"/manifestos/{manifesto.id}/revisions/{first.number}/restore")
+    assert response.status_code == 302
+    assert services.text(manifesto)[0] == "Primera redacción."
+    newest = revisions.latest(manifesto)
+    assert newest.kind == RevisionKind.RESTORED and newest.number > second.number
+    assert revisions.get(manifesto, second.number).text == "Segunda redacción, muy distinta."
+
+
+def test_an_endorsement_is_bound_to_its_revision_until_confirmed_again(client, world):
+    """A coordinator endorses revision N; the text changes; the public page shows that the
+    endorsement was for revision N until it is confirmed for the new text."""
+    manifesto = start(world, DraftVisibility.PUBLIC)
+    services.replace_text(world.coordinator, manifesto, "Texto firmado.")
+    services.set_status(manifesto, ManifestoStatus.OPEN)
+    sign_in(client, world.coordinator)
+    response = client.post(
+        f"/manifestos/{manifesto.id}/endorse",
+        data={"organisation": str(world.org.id), "signer_name": "Rosa C.", "statement": "Sí."},
+    )
+    assert response.status_code == 302
+    signed = endorsements.active(manifesto)[0]
+    number = signed.revision.number
+    assert signed.revision.text == "Texto firmado."
+    # The committee reopens the draft and changes the text, then opens it again.
+    services.set_status(manifesto, ManifestoStatus.DRAFTING)
+    services.replace_text(world.member, manifesto, "Texto firmado, y cambiado después.")
+    services.set_status(manifesto, ManifestoStatus.OPEN)
+    client.post("/account/logout")
+    public = client.get(f"/manifestos/{manifesto.id}/signatories").get_data(as_text=True)
+    assert f"Signed version {number}; the text has changed since" in public
+    sign_in(client, world.coordinator)
+    page = client.get(f"/manifestos/{manifesto.id}").get_data(as_text=True)
+    assert "please read it again and confirm your signature" in page
+    client.post(f"/manifestos/{manifesto.id}/endorsements/{world.org.id}/confirm")
+    db.session.expire_all()
+    confirmed = endorsements.active(manifesto)[0]
+    assert confirmed.revision.number > number
+    assert confirmed.revision.text == "Texto firmado, y cambiado después."
+    assert confirmed.signer_name == "Rosa C." and confirmed.statement == "Sí."
+    public = client.get(f"/manifestos/{manifesto.id}/signatories").get_data(as_text=True)
+    assert f"Signed this text (version {confirmed.revision.number})" in public
+    client.post(f"/manifestos/{manifesto.id}/endorsements/{world.org.id}/withdraw")
+    assert endorsements.active(manifesto) == []
+
+
+def test_only_coordinators_sign_and_only_while_open(client, world):
+    manifesto = start(world, DraftVisibility.PUBLIC)
+    sign_in(client, world.coordinator)
+    assert client.get(f"/manifestos/{manifesto.id}/endorse").status_code == 403  # drafting
+    services.set_status(manifesto, ManifestoStatus.OPEN)
+    assert client.get(f"/manifestos/{manifesto.id}/endorse").status_code == 200
+    client.post("/account/logout")
+    sign_in(client, world.member)
+    assert client.get(f"/manifestos/{manifesto.id}/endorse").status_code == 403
+    response = client.post(
+        f"/manifestos/{manifesto.id}/endorse",
+        data={"organisation": str(world.org.id), "signer_name": "Ana"},
+    )
+    assert response.status_code == 403 and endorsements.active(manifesto) == []
+
+
+def test_signatories_by_country_with_counts(client, world):
+    manifesto = start(world, DraftVisibility.PUBLIC)
+    services.replace_text(world.coordinator, manifesto, "Texto.")
+    services.set_status(manifesto, ManifestoStatus.OPEN)
+    signers = []
+    for name, country in (("Red Dakar", "SN"), ("Comité Túnez", "TN"), ("Madres Dakar", "SN")):
+        org = factories.make_org(name, country=country)
+        person = factories.make_user(f"Coord {name}")
+        factories.add_member(org, person, Role.COORDINATOR)
+        signers.append((org, person))
+    for org, person in signers:
+        endorsements.endorse(
+            person, manifesto, org, endorsements.Signature(person.display_name, "")
+        )
+    assert endorsements.by_country(manifesto) == [("SN", 2), ("TN", 1)]
+    page = client.get(f"/manifestos/{manifesto.id}/signatories?country=SN").get_data(as_text=True)
+    assert "Red Dakar" in page and "Madres Dakar" in page and "Comité Túnez" not in page
+    everyone = client.get(f"/manifestos/{manifesto.id}/signatories").get_data(as_text=True)
+    assert "3 organisations." in everyone
+
+
+def test_history_pages_follow_the_manifesto_audience(client, world):
+    manifesto = start(world)  # committee only
+    services.replace_text(world.coordinator, manifesto, "Borrador interno.")
+    number = revisions.checkpoint(manifesto, RevisionKind.NAMED, "x").number
+    for url in (f"/manifestos/{manifesto.id}/history",
+                f"/manifestos/{manifesto.id}/revisions/{number}",
+                f"/manifestos/{manifesto.id}/diff?a={number}&b={number}",
+                f"/manifestos/{manifesto.id}/signatories"):  # fmt: skip
+        assert client.get(url).status_code == 404, url
+    sign_in(client, world.outsider)
+    assert client.get(f"/manifestos/{manifesto.id}/history").status_code == 404
+    assert db.session.scalar(select(ManifestoRevision.text).filter_by(number=number))
