@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("manifestos", __name__, url_prefix="/manifestos")
 
-from app.manifestos import collab_host, history_views, revisions, views  # noqa: E402,F401
+from app.manifestos import (  # noqa: E402,F401
+    collab_host,
+    history_views,
+    revisions,
+    translation_views,
+    views,
+)

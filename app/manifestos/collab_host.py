@@ -1,11 +1,11 @@
-"""A manifesto's text is a shared document: who follows it live and who writes it."""
+"""A manifesto's text and each translation are shared documents: who follows, who writes."""
 
 from __future__ import annotations
 
 from app.collab import hosts
 from app.extensions import db
-from app.models import Manifesto
-from app.permissions import MANIFESTO, can_write_manifesto
+from app.models import Manifesto, ManifestoTranslation
+from app.permissions import MANIFESTO, TRANSLATION, can_write_manifesto, can_write_translation
 
 HOST = hosts.register(
     hosts.Host(
@@ -14,5 +14,15 @@ HOST = hosts.register(
         audience=MANIFESTO,
         can_write=can_write_manifesto,
         document_id=lambda manifesto: manifesto.document_id,
+    )
+)
+
+TRANSLATION_HOST = hosts.register(
+    hosts.Host(
+        kind="translation",
+        find=lambda ident: db.session.get(ManifestoTranslation, ident),
+        audience=TRANSLATION,
+        can_write=can_write_translation,
+        document_id=lambda translation: translation.document_id,
     )
 )

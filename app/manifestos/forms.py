@@ -142,3 +142,13 @@ class EndorseForm(FlaskForm):
     def __init__(self, *args, organisations: list[tuple[str, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.organisation.choices = choices(organisations)
+
+
+class TranslationForm(FlaskForm):
+    """Start a translation into a language."""
+
+    language = SelectField(_l("Language of the translation"), choices=[])
+
+    def __init__(self, *args, languages: list[str] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = choices((code, language_name(code)) for code in languages)

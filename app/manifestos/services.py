@@ -113,10 +113,7 @@ def _recheck_followers(manifesto: Manifesto) -> None:
 
 def text(manifesto: Manifesto) -> tuple[str, int]:
     """The current text and its version (the number of the last stored change)."""
-    copy = store.live(manifesto.document_id)
-    with copy.lock:
-        store.catch_up(copy)
-        return str(copy.text), copy.seq
+    return document_text(manifesto.document_id)
 
 
 def rendered(manifesto: Manifesto) -> tuple[str, int]:
@@ -139,24 +136,31 @@ class Conflict:
 
 
 def save_text(user: Any, manifesto: Manifesto, new_text: str, base_version: int) -> Conflict | None:
-    """Save the plain form's text as one change, unless the text changed since it was read.
-
-    The change is the smallest replacement (common start and end kept), made on a copy of
-    the document by the server and stored like any editor's change, so live editors see it.
-    """
-    return _replace(user, manifesto, new_text, base_version)
+    """Save the plain form's text as one change, unless the text changed since it was read."""
+    return replace_in_document(
+        user, manifesto.document_id, f"manifesto:{manifesto.id}", new_text, base_version
+    )
 
 
 def replace_text(user: Any, manifesto: Manifesto, new_text: str) -> None:
     """Make the text this one, whatever it is now (restoring a revision)."""
-    _replace(user, manifesto, new_text, None)
+    replace_in_document(user, manifesto.document_id, f"manifesto:{manifesto.id}", new_text, None)
 
 
-def _replace(user: Any, manifesto: Manifesto, new_text: str, base: int | None) -> Conflict | None:
+def replace_in_document(
+    user: Any, document_id: int, name: str, new_text: str, base: int | None
+) -> Conflict | None:
+    """Replace a shared document's text by new_text as one change (None base: whatever it is).
+
+    The change is the smallest replacement (common start and end kept), made on a copy of
+    the document by the server and stored like any editor's change; live editors following
+    ``name`` receive it. With a base version that is no longer current: a Conflict, nothing
+    changed.
+    """
     new_text = new_text.replace("\r\n", "\n")
     if len(new_text) > store.MAX_CHARS:
         raise ServiceError("too_long", _("This text is as long as a text here may be."))
-    copy = store.live(manifesto.document_id)
+    copy = store.live(document_id)
     with copy.lock:
         store.catch_up(copy)
         current = str(copy.text)
@@ -165,16 +169,21 @@ def _replace(user: Any, manifesto: Manifesto, new_text: str, base: int | None) -
         update = _replacement(copy.doc.get_update(), current, new_text)
         if update is None:
             return None
-        collab.apply(manifesto.document_id, user.id, update)
+        collab.apply(document_id, user.id, update)
     socketio.emit(
         "collab",
-        {
-            "doc": f"manifesto:{manifesto.id}",
-            "message": _b64(protocol.sync_message(protocol.SYNC_UPDATE, update)),
-        },
-        to=hosts.channel(manifesto.document_id),
+        {"doc": name, "message": _b64(protocol.sync_message(protocol.SYNC_UPDATE, update))},
+        to=hosts.channel(document_id),
     )
     return None
+
+
+def document_text(document_id: int) -> tuple[str, int]:
+    """A shared document's current text and version."""
+    copy = store.live(document_id)
+    with copy.lock:
+        store.catch_up(copy)
+        return str(copy.text), copy.seq
 
 
 def _replacement(state: bytes, old: str, new: str) -> bytes | None:

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from app.errors import ServiceError
 from app.extensions import db, limiter
 from app.formtools import ConfirmForm
+from app.i18n import language_name
 from app.manifestos import bp, endorsements, queries, revisions, services
 from app.manifestos.forms import CommitteeForm, DetailsForm, StartForm, StatusForm, TextForm
 from app.models import DraftVisibility, ManifestoStatus, Organisation
@@ -90,8 +91,28 @@ def edit(manifesto_id: int):
     manifesto = queries.get_or_404(manifesto_id, current_user)
     require(can_write_manifesto(current_user, manifesto))
     text, version = services.text(manifesto)
-    form = TextForm(data={"text": text, "version": version})
-    return render_template("manifestos/edit.html", manifesto=manifesto, form=form)
+    return editor_page(manifesto, TextForm(data={"text": text, "version": version}))
+
+
+def editor_page(manifesto, form, status: int = 200, conflict=None, translation=None):
+    """The editor (or the conflict page) of a manifesto's text or of one of its translations."""
+    if translation is None:
+        ids = {"manifesto_id": manifesto.id}
+        doc_name, title, language = f"manifesto:{manifesto.id}", manifesto.title, manifesto.language
+        save_url = url_for("manifestos.save_text", **ids)
+        back_url = url_for("manifestos.page", **ids)
+    else:
+        ids = {"manifesto_id": manifesto.id, "language": translation.language}
+        doc_name, language = f"translation:{translation.id}", translation.language
+        title = _("%(title)s, in %(language)s", title=manifesto.title,
+                  language=language_name(language))  # fmt: skip
+        save_url = url_for("manifestos.save_translation", **ids)
+        back_url = url_for("manifestos.translation", **ids)
+    return render_template(
+        "manifestos/conflict.html" if conflict else "manifestos/edit.html",
+        manifesto=manifesto, form=form, conflict=conflict, doc_name=doc_name, title=title,
+        language=language, save_url=save_url, back_url=back_url,
+    ), status  # fmt: skip
 
 
 @bp.post("/<int:manifesto_id>/text")
@@ -133,6 +154,11 @@ def settings(manifesto_id: int):
         flash(_("The details are saved."), "success")
         return redirect(url_for("manifestos.settings", manifesto_id=manifesto.id))
     return _settings_page(manifesto, form), 400 if form.errors else 200
+
+
+def conflict_form(conflict: services.Conflict) -> TextForm:
+    """The form of the conflict page: the current text and version (not what was posted)."""
+    return TextForm(formdata=None, data={"text": conflict.current, "version": conflict.version})
 
 
 def _settings_page(manifesto, form=None):

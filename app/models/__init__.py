@@ -31,7 +31,9 @@ from app.models.manifestos import (
     ManifestoCommittee,
     ManifestoRevision,
     ManifestoStatus,
+    ManifestoTranslation,
     RevisionKind,
+    TranslatedParagraph,
 )
 from app.models.orgs import (
     Invitation,
@@ -83,6 +85,8 @@ __all__ = [
     "ManifestoCommittee",
     "ManifestoRevision",
     "ManifestoStatus",
+    "ManifestoTranslation",
+    "TranslatedParagraph",
     "RevisionKind",
     "DocumentTag",
     "DocumentVersion",

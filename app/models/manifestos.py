@@ -135,3 +135,43 @@ class Endorsement(Base):
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     revision: Mapped[ManifestoRevision] = relationship(lazy="joined")
+
+
+class ManifestoTranslation(Base):
+    """A translation: a shared document of its own, linked to its manifesto (the source)."""
+
+    __tablename__ = "manifesto_translations"
+    __table_args__ = (UniqueConstraint("manifesto_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manifesto_id: Mapped[int] = mapped_column(
+        ForeignKey("manifestos.id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    document_id: Mapped[int] = mapped_column(ForeignKey("collab_documents.id"))
+    # The source revision the translators last brought the translation in line with.
+    synced_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("manifesto_revisions.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    manifesto: Mapped[Manifesto] = relationship(lazy="joined")
+    synced_revision: Mapped[ManifestoRevision | None] = relationship(lazy="joined")
+
+
+class TranslatedParagraph(Base):
+    """A paragraph a translator marked done, with the source paragraph it translates.
+
+    The source paragraph's SHA-256 is kept: once the source paragraph changes, the mark no
+    longer matches and the paragraph shows as out of date.
+    """
+
+    __tablename__ = "manifesto_translated_paragraphs"
+
+    translation_id: Mapped[int] = mapped_column(
+        ForeignKey("manifesto_translations.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0, 1, 2... in the source
+    source_hash: Mapped[str] = mapped_column(String(64))
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.models import DraftVisibility, Manifesto, ManifestoStatus
+from app.models import DraftVisibility, Manifesto, ManifestoStatus, ManifestoTranslation
 from app.permissions.accounts import signed_in
-from app.permissions.audience import Audience, grant
+from app.permissions.audience import Audience, follow, grant
 from app.permissions.orgs import is_coordinator
 
 _DRAFTING = ManifestoStatus.DRAFTING
@@ -55,3 +55,25 @@ def can_endorse_manifesto(user: Any, manifesto: Manifesto, org: Any) -> bool:
         and is_coordinator(user, org)
         and can_view_manifesto(user, manifesto)
     )
+
+
+# Translations: read by whoever reads the manifesto; written by the committee's members
+# until the manifesto is closed (a translation may go on after the source is open to sign).
+MANIFESTO_TRANSLATORS = Audience(
+    Manifesto,
+    grant("manifesto:{id}", status=_DRAFTING),
+    grant("manifesto:{id}", status=ManifestoStatus.OPEN),
+    grant("manifesto:{id}", status=ManifestoStatus.PUBLISHED),
+)
+TRANSLATION = Audience(ManifestoTranslation, follow("manifesto", MANIFESTO))
+TRANSLATION_WRITERS = Audience(ManifestoTranslation, follow("manifesto", MANIFESTO_TRANSLATORS))
+
+
+def can_translate_manifesto(user: Any, manifesto: Manifesto) -> bool:
+    """Start a translation and mark its paragraphs: the committee, until it is closed."""
+    return MANIFESTO_TRANSLATORS.allows(user, manifesto)
+
+
+def can_write_translation(user: Any, translation: ManifestoTranslation) -> bool:
+    """Change a translation's text (live or with the plain form)."""
+    return TRANSLATION_WRITERS.allows(user, translation)
