@@ -186,3 +186,32 @@ def test_user_text_is_inert_on_every_page(client, world, xss_payloads):
                 f"{url}: {p}" for p in inert_problems(client.get(url).get_data(as_text=True))
             ]
     assert not failures, "\n".join(failures[:20])
+
+
+def test_search_finds_the_text_only_for_those_who_may_read_it(app, world):
+    """A word typed live is found by the committee at once; outsiders find it only once the
+    draft is opened to everyone; the translation follows the manifesto."""
+    from app.manifestos import translations
+    from app.search import service as search
+
+    manifesto = start(world)
+    rosa = Editor(app, world.coordinator, f"manifesto:{manifesto.id}")
+    rosa.type(0, "Exigimos la búsqueda de las personas desaparecidas en Zacatecolandia.")
+    translation = translations.start(world.coordinator, manifesto, "fr")
+    services.replace_in_document(
+        world.coordinator, translation.document_id, f"translation:{translation.id}",
+        "Nous exigeons la recherche à Zacatecolandia.", None,
+    )  # fmt: skip
+
+    def found(user) -> set[str]:
+        result = search.search(user, "zacatecolandia")
+        return {hit.key for hit in result.results.hits}
+
+    both = {f"manifesto:{manifesto.id}", f"translation:{translation.id}"}
+    assert found(world.member) == both
+    assert found(world.outsider) == set() and found(None) == set()
+    assert search.search(world.outsider, "zacatecolandia").results.total == 0
+    services.change_details(
+        manifesto, services.Details(manifesto.title, "es", DraftVisibility.PUBLIC)
+    )
+    assert found(world.outsider) == both

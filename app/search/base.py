@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 LANGUAGES = ("en", "es", "fr", "ar", "it")  # analysed with stemming; anything else: folded only
-KINDS = ("document", "organisation", "campaign", "event", "message", "manifesto")
+KINDS = ("document", "organisation", "campaign", "event", "message", "manifesto", "translation")
 FACETS = ("kind", "organisation", "language", "format", "year")
 SORTS = ("relevance", "date")
 

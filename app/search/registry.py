@@ -91,5 +91,6 @@ def load_registrations() -> None:
     """Import every feature's search module, so that each kind is registered."""
     from app.campaigns import search as _campaigns  # noqa: F401
     from app.library import search as _library  # noqa: F401
+    from app.manifestos import search as _manifestos  # noqa: F401
     from app.orgs import search as _orgs  # noqa: F401
     from app.rooms import search as _rooms  # noqa: F401
