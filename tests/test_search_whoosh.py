@@ -200,3 +200,28 @@ def test_a_write_rewrites_a_bounded_number_of_entries_and_segments_stay_few(tmp_
         assert sum(n for ident, n in before.items() if ident not in after) <= 200
         assert len(after) <= 3 * whoosh_backend.MERGE_FACTOR + 60 * 20 // 200
     assert search(index, "común").total == 60 * 20
+
+
+def test_ranking_scores_a_phrase_as_its_words_and_skips_exclusions():
+    """Ranking runs over what the exact query found: no positions, no exclusion re-checked."""
+    from whoosh import query as wq
+
+    exact = wq.AndNot(
+        wq.And([wq.Phrase("body_text", ["verdad", "justici"]), wq.Term("title_text", "carta")]),
+        wq.Term("body_text", "borrador"),
+    )
+    assert whoosh_query.ranking(exact) == wq.And(
+        [
+            wq.And([wq.Term("body_text", "verdad"), wq.Term("body_text", "justici")]),
+            wq.Term("title_text", "carta"),
+        ]
+    )
+
+
+def test_a_phrase_finds_only_the_phrase_however_it_is_ranked(tmp_path):
+    index = WhooshBackend(str(tmp_path))
+    index.write(
+        [entry(1, "Uno", "exigimos verdad y justicia"), entry(2, "Dos", "justicia y verdad")]
+    )
+    assert keys(search(index, '"verdad y justicia"')) == ["document:1"]
+    assert sorted(keys(search(index, "verdad justicia"))) == ["document:1", "document:2"]

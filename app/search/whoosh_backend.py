@@ -303,7 +303,7 @@ class WhooshBackend:
             newest = heapq.nlargest(need, kept, key=lambda d: (dates[d], -d))
             chosen = [(docnum, 0.0) for docnum in newest[start:]]
         else:
-            results = searcher.search(translation.query, filter=set(kept), limit=need)
+            results = searcher.search(translation.scoring, filter=set(kept), limit=need)
             chosen = [(hit.docnum, hit.score) for hit in results[start:need]]
         return [self._hit(searcher, d, score, translation.marks) for d, score in chosen]
 

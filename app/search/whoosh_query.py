@@ -106,11 +106,32 @@ class Translation:
     query: wq.Query | None  # None: no words (everything the reader may see)
     marks: set[tuple[str, str]] = field(default_factory=set)
 
+    @property
+    def scoring(self) -> wq.Query | None:
+        """The query that ranks the documents the exact query found (see ranking)."""
+        return None if self.query is None else ranking(self.query)
+
 
 def translate(node: Node, reader) -> Translation:
     """The Whoosh query of a parsed query (reader: to expand prefixes to existing terms)."""
     marks: set[tuple[str, str]] = set()
     return Translation(_node(node, reader, marks).normalize(), marks)
+
+
+def ranking(query: wq.Query) -> wq.Query:
+    """A cheaper query that scores the same documents alike, for ranking a filtered set.
+
+    Ranking runs only over documents the exact query already matched, so a phrase can be
+    scored as its words (no positions read: at 100,000 entries phrase matching was most of
+    a phrase query's time) and an exclusion need not be checked again.
+    """
+    if isinstance(query, wq.Phrase):
+        return wq.And([wq.Term(query.fieldname, w, boost=query.boost) for w in query.words])
+    if isinstance(query, wq.AndNot):
+        return ranking(query.a)
+    if isinstance(query, wq.compound.CompoundQuery):
+        return type(query)([ranking(sub) for sub in query.subqueries], boost=query.boost)
+    return query
 
 
 def _node(node: Node, reader, marks: set[tuple[str, str]] | None) -> wq.Query:

@@ -38,7 +38,9 @@ function start() {
   const awareness = new Awareness(ydoc);
   const user = { name: data.userName || "", colour: colourIndex(data.userColour, ydoc.clientID) };
   awareness.setLocalState({ user, cursor: null });
-  const undoManager = new Y.UndoManager(ytext);
+  // Undo only what this page typed: yCollab adds the editor's origin. Not the default (null),
+  // which Yjs also gives to remote updates it applies late (once what they build on arrived).
+  const undoManager = new Y.UndoManager(ytext, { trackedOrigins: new Set() });
 
   const area = form && form.querySelector("textarea");
   const label = area && area.labels && area.labels[0];
@@ -121,7 +123,7 @@ function start() {
     if (event.persisted) awareness.setLocalState({ user, cursor: null });
   });
 
-  window.caravanaEditor = { ydoc, ytext, view, awareness, session, socket };
+  window.caravanaEditor = { ydoc, ytext, view, awareness, session, socket, undoManager };
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
