@@ -163,3 +163,37 @@ def test_history_pages_follow_the_manifesto_audience(client, world):
     sign_in(client, world.outsider)
     assert client.get(f"/manifestos/{manifesto.id}/history").status_code == 404
     assert db.session.scalar(select(ManifestoRevision.text).filter_by(number=number))
+
+
+def test_every_download_states_its_revision_and_signers(client, world):
+    """Markdown, HTML, Word and the print page name the revision and who signed (and which
+    revision an earlier signer signed); user text stays text."""
+    import io
+
+    from docx import Document as WordDocument
+
+    manifesto = start(world, DraftVisibility.PUBLIC)
+    text = "# Exigencias\n\n- Verdad\n- Justicia <script>x</script>\n\nFin del texto."
+    services.replace_text(world.coordinator, manifesto, text)
+    services.set_status(manifesto, ManifestoStatus.OPEN)
+    signature = endorsements.Signature("Rosa C.", "")
+    signed = endorsements.endorse(world.coordinator, manifesto, world.org, signature)
+    number = signed.revision.number
+    for fmt in ("md", "html", "docx"):
+        response = client.get(f"/manifestos/{manifesto.id}/download.{fmt}")
+        assert response.status_code == 200
+        assert "attachment" in response.headers["Content-Disposition"]
+        assert f"-v{number}.{fmt}" in response.headers["Content-Disposition"]
+        if fmt == "docx":
+            doc = WordDocument(io.BytesIO(response.data))
+            body = "\n".join(p.text for p in doc.paragraphs)
+        else:
+            body = response.get_data(as_text=True)
+        assert f"Version {number} of" in body and signed.content_hash[:16] in body
+        assert "Comité de Familias" in body and "Rosa C." in body
+        assert "Justicia" in body and "Fin del texto." in body
+    html = client.get(f"/manifestos/{manifesto.id}/download.html").get_data(as_text=True)
+    assert "<script" not in html and "Justicia" in html  # the tag is dropped by the renderer
+    printed = client.get(f"/manifestos/{manifesto.id}/print").get_data(as_text=True)
+    assert f"Version {number} of" in printed and "Comité de Familias" in printed
+    assert client.get(f"/manifestos/{manifesto.id}/download.exe").status_code == 404

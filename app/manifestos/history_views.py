@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import ServiceError
 from app.formtools import ConfirmForm
-from app.manifestos import bp, endorsements, queries, revisions, services
+from app.manifestos import bp, endorsements, exports, queries, revisions, services
 from app.manifestos.diff import changed, word_diff
 from app.manifestos.forms import CompareForm, EndorseForm, NameForm
 from app.models import Organisation, RevisionKind
@@ -181,3 +181,41 @@ def signatories(manifesto_id: int):
         countries=endorsements.by_country(manifesto), country=country,
         current_hash=revisions.content_hash(services.text(manifesto)[0]),
     )  # fmt: skip
+
+
+# --- files ------------------------------------------------------------------------------------
+
+_FORMATS = {
+    "md": ("text/markdown; charset=utf-8", exports.markdown),
+    "html": ("text/html; charset=utf-8", exports.html),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        exports.docx,
+    ),
+}
+
+
+@bp.get("/<int:manifesto_id>/download.<fmt>")
+def download(manifesto_id: int, fmt: str):
+    """The manifesto as a Markdown, HTML or Word file, stating its revision and signers."""
+    manifesto = queries.get_or_404(manifesto_id, current_user)
+    if fmt not in _FORMATS:
+        abort(404)
+    mimetype, make = _FORMATS[fmt]
+    export = exports.prepare(manifesto)
+    body = make(export)
+    response = Response(
+        body if isinstance(body, bytes) else body.encode("utf-8"), mimetype=mimetype
+    )
+    name = f"manifesto-{manifesto.id}-v{export.revision.number}.{fmt}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.get("/<int:manifesto_id>/print")
+def print_page(manifesto_id: int):
+    """A light page for printing or saving as PDF from the browser (its print menu)."""
+    manifesto = queries.get_or_404(manifesto_id, current_user)
+    return render_template("manifestos/print.html", export=exports.prepare(manifesto))

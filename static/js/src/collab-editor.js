@@ -117,6 +117,12 @@ function start() {
     if (form && !session.everSynced) form.hidden = false; // the live editor did not come
   }, FALLBACK_MS);
 
+  // Changes not yet stored live only in this page: ask before it closes (offline, say).
+  window.addEventListener("beforeunload", (event) => {
+    if (!session.hasPending || session.state === "closed") return;
+    event.preventDefault();
+    event.returnValue = ""; // older browsers need it set to show the prompt
+  });
   // Leaving the page: others stop seeing our cursor at once rather than after 30 s.
   window.addEventListener("pagehide", () => session.leave());
   window.addEventListener("pageshow", (event) => {

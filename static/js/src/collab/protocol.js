@@ -24,7 +24,7 @@ const REJOIN = ["not_found", "not_following"];
 
 const DEFAULTS = {
   batchMs: 50, // local changes made within this time go as one update
-  awarenessMs: 150, // at most one cursor message per this time (the server allows 10 a second)
+  awarenessMs: 250, // at most 4 cursor messages a second (the server allows 10 per account)
   resyncMs: 30000, // sync step 1 again while connected, in case a relay was missed
   busyMs: [2000, 5000], // retry after "busy" (random in this range)
   rateLimitedMs: 20000,
