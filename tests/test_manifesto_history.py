@@ -197,3 +197,71 @@ def test_every_download_states_its_revision_and_signers(client, world):
     printed = client.get(f"/manifestos/{manifesto.id}/print").get_data(as_text=True)
     assert f"Version {number} of" in printed and "Comité de Familias" in printed
     assert client.get(f"/manifestos/{manifesto.id}/download.exe").status_code == 404
+
+
+def test_comments_follow_their_passage_through_edits_are_threaded_and_resolved(app, client, world):
+    """A comment anchored on a passage (by its words, or by a Yjs relative position from the
+    editor) still points at it after text is added before it."""
+    import base64
+    import subprocess
+
+    from app.manifestos import comments
+    from tests.test_collab import NODE_CLIENT
+
+    manifesto = start(world)
+    text = "Primer párrafo.\n\nExigimos verdad y justicia.\n\nTercer párrafo."
+    services.replace_text(world.coordinator, manifesto, text)
+    sign_in(client, world.member)
+    response = client.post(
+        f"/manifestos/{manifesto.id}/comments",
+        data={"quote": "verdad y justicia", "body": "¿Y la **reparación**?"},
+    )
+    assert response.status_code == 302
+    # The editor's own anchor: a relative position made by yjs itself.
+    copy = store.live(manifesto.document_id)
+    with copy.lock:
+        update = copy.doc.get_update()
+    script = (
+        "import * as Y from 'yjs';"
+        "const d = new Y.Doc(); Y.applyUpdate(d, Buffer.from(process.argv[1], 'base64'));"
+        "const t = d.getText('text'); const i = t.toString().indexOf('Tercer');"
+        "process.stdout.write(Buffer.from(Y.encodeRelativePosition("
+        "Y.createRelativePositionFromTypeIndex(t, i))).toString('base64'));"
+    )
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", script, base64.b64encode(update).decode()],
+        capture_output=True, check=True, timeout=60, cwd=NODE_CLIENT.parent.parent.parent,
+    )  # fmt: skip
+    client.post(
+        f"/manifestos/{manifesto.id}/comments",
+        data={"anchor": done.stdout.decode(), "body": "Falta una fecha."},
+    )
+    # Someone adds a paragraph at the start: both comments move with their passages.
+    services.replace_text(world.coordinator, manifesto, "Nuevo comienzo.\n\n" + text)
+    threads = comments.placed(manifesto)
+    assert [(t.paragraph, t.context[:17]) for t in threads] == [
+        (3, "verdad y justicia"),
+        (4, "Tercer párrafo."),
+    ]
+    first = threads[0].comment
+    client.post(f"/manifestos/{manifesto.id}/comments", data={"parent": str(first.id),
+                                                               "body": "De acuerdo."})  # fmt: skip
+    client.post(f"/manifestos/{manifesto.id}/comments/{first.id}/resolve")
+    page = client.get(f"/manifestos/{manifesto.id}").get_data(as_text=True)
+    thread = page[page.index(f'id="comment-{first.id}"') :]
+    assert "<strong>reparación</strong>" in thread and "De acuerdo." in thread
+    assert "Resolved" in thread.split('id="comment-')[1]
+    # Outsiders see no comments and cannot add any.
+    client.post("/account/logout")
+    services.change_details(
+        manifesto, services.Details(manifesto.title, "es", DraftVisibility.PUBLIC)
+    )
+    public = client.get(f"/manifestos/{manifesto.id}").get_data(as_text=True)
+    assert "reparación" not in public and 'id="comments"' not in public
+    sign_in(client, world.outsider)
+    assert (
+        client.post(
+            f"/manifestos/{manifesto.id}/comments", data={"quote": "Tercer", "body": "x"}
+        ).status_code
+        == 403
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput
 
@@ -152,3 +152,21 @@ class TranslationForm(FlaskForm):
     def __init__(self, *args, languages: list[str] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.language.choices = choices((code, language_name(code)) for code in languages)
+
+
+class CommentForm(FlaskForm):
+    """A comment on a passage (its words, or an anchor set by the editor), or a reply."""
+
+    quote = StringField(
+        _l("The passage you comment on"),
+        description=_l("Copy a few words of it from the text."),
+        validators=[Length(max=300)],
+        render_kw={"dir": "auto"},
+    )
+    body = TextAreaField(
+        _l("Comment"),
+        validators=[DataRequired(_l("Please write a comment.")), Length(max=2_000)],
+        render_kw={"dir": "auto", "rows": 3},
+    )
+    anchor = HiddenField()
+    parent = HiddenField()

@@ -10,11 +10,19 @@ from app.errors import ServiceError
 from app.extensions import db, limiter
 from app.formtools import ConfirmForm
 from app.i18n import language_name
-from app.manifestos import bp, endorsements, queries, revisions, services
-from app.manifestos.forms import CommitteeForm, DetailsForm, StartForm, StatusForm, TextForm
+from app.manifestos import bp, comments, endorsements, queries, revisions, services
+from app.manifestos.forms import (
+    CommentForm,
+    CommitteeForm,
+    DetailsForm,
+    StartForm,
+    StatusForm,
+    TextForm,
+)
 from app.models import DraftVisibility, ManifestoStatus, Organisation
 from app.orgs.queries import my_orgs
 from app.permissions import (
+    can_comment_manifesto,
     can_endorse_manifesto,
     can_manage_manifesto,
     can_write_manifesto,
@@ -68,6 +76,7 @@ def page(manifesto_id: int):
     signing = [
         o for o in my_orgs(current_user) if can_endorse_manifesto(current_user, manifesto, o)
     ]
+    can_comment = can_comment_manifesto(current_user, manifesto)
     return render_template(
         "manifestos/page.html",
         manifesto=manifesto,
@@ -81,6 +90,9 @@ def page(manifesto_id: int):
         confirm=ConfirmForm(),
         can_write=can_write_manifesto(current_user, manifesto),
         can_manage=can_manage_manifesto(current_user, manifesto),
+        can_comment=can_comment,
+        threads=comments.placed(manifesto) if can_comment else [],
+        comment_form=CommentForm(),
     )
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
 from app.models.orgs import Organisation
+from app.models.users import User
 
 
 class ManifestoStatus(StrEnum):
@@ -175,3 +176,29 @@ class TranslatedParagraph(Base):
     source_hash: Mapped[str] = mapped_column(String(64))
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ManifestoComment(Base):
+    """A comment on a passage of a manifesto (anchored so it follows edits), or a reply."""
+
+    __tablename__ = "manifesto_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manifesto_id: Mapped[int] = mapped_column(
+        ForeignKey("manifestos.id", ondelete="CASCADE"), index=True
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("manifesto_comments.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, default="")  # rendered once, when written
+    # A Yjs relative position (v1 encoding) of the passage's start: it follows every edit.
+    anchor: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    quote: Mapped[str] = mapped_column(String(300), default="")  # the passage, as it was
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    manifesto: Mapped[Manifesto] = relationship(lazy="joined")
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="joined")

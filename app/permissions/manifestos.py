@@ -77,3 +77,12 @@ def can_translate_manifesto(user: Any, manifesto: Manifesto) -> bool:
 def can_write_translation(user: Any, translation: ManifestoTranslation) -> bool:
     """Change a translation's text (live or with the plain form)."""
     return TRANSLATION_WRITERS.allows(user, translation)
+
+
+# Comments are the committee's working notes: its members read, write and resolve them.
+MANIFESTO_COMMITTEE = Audience(Manifesto, grant("manifesto:{id}"))
+
+
+def can_comment_manifesto(user: Any, manifesto: Manifesto) -> bool:
+    """Read, write, answer and resolve comments on passages: the drafting committee."""
+    return MANIFESTO_COMMITTEE.allows(user, manifesto)
