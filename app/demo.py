@@ -337,11 +337,18 @@ def _seed_library(world: DemoWorld) -> None:
     seed_library(world)
 
 
+def _seed_manifestos(world: DemoWorld) -> None:
+    from app.manifestos.demo import seed_manifestos
+
+    seed_manifestos(world)
+
+
 SEEDERS: list[Callable[[DemoWorld], None]] = [
     seed_organisations,
     _seed_rooms,
     _seed_campaigns,
     _seed_library,
+    _seed_manifestos,
 ]
 
 
