@@ -30,7 +30,7 @@ def status_choices() -> list[tuple[str, object]]:
         (ManifestoStatus.DRAFTING, _l("Being drafted")),
         (ManifestoStatus.OPEN, _l("Open for organisations to sign")),
         (ManifestoStatus.PUBLISHED, _l("Published")),
-        (ManifestoStatus.CLOSED, _l("Closed")),
+        (ManifestoStatus.CLOSED, _l("Closed to signatures")),
     ]
 
 
