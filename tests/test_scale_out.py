@@ -185,3 +185,93 @@ def test_redis_down_sign_in_and_sends_work_and_the_gap_is_seen(tmp_path_factory)
             finally:
                 rosa.disconnect()
                 ana.disconnect()
+
+
+class _Copy:
+    """A pycrdt client of a shared document over a live connection (the browser's protocol)."""
+
+    def __init__(self, base: str, email: str, name: str) -> None:
+        import base64
+
+        import pycrdt
+
+        from app.collab import protocol
+
+        self.b64, self.protocol, self.name = base64, protocol, name
+        self.doc = pycrdt.Doc()
+        self.lock = threading.Lock()
+        self.client = connect(base, signed_in_cookie(base, email))
+        self.client.on("collab", lambda data: self._handle(data["message"]))
+        ack = self.client.call("collab_join", {"doc": name}, timeout=10)
+        assert ack["ok"], ack
+        for message in ack["messages"]:
+            self._handle(message)
+        self._send(protocol.sync_message(protocol.SYNC_STEP1, self.doc.get_state()))
+
+    def _send(self, message: bytes) -> dict:
+        data = {"doc": self.name, "message": self.b64.b64encode(message).decode()}
+        ack = self.client.call("collab", data, timeout=10)
+        for reply in ack.get("messages", []):
+            self._handle(reply)
+        return ack
+
+    def _handle(self, encoded: str) -> None:
+        message = self.protocol.read_message(self.b64.b64decode(encoded))
+        if message.kind != self.protocol.MESSAGE_SYNC:
+            return
+        if message.step == self.protocol.SYNC_STEP1:
+            with self.lock:
+                diff = self.doc.get_update(message.payload)
+            self._send(self.protocol.sync_message(self.protocol.SYNC_STEP2, diff))
+        else:
+            with self.lock:
+                self.doc.apply_update(message.payload)
+
+    def type(self, words: str) -> None:
+        import pycrdt
+
+        with self.lock:
+            before = self.doc.get_state()
+            text = self.doc.get("text", type=pycrdt.Text)
+            text.insert(0, words)
+            update = self.doc.get_update(before)
+        ack = self._send(self.protocol.sync_message(self.protocol.SYNC_UPDATE, update))
+        assert ack["ok"], ack
+
+    @property
+    def text(self) -> str:
+        import pycrdt
+
+        with self.lock:
+            return str(self.doc.get("text", type=pycrdt.Text))
+
+
+def test_two_processes_editing_one_manifesto_converge(two_servers):
+    """Lucía types through process A while Tomás types through process B: both copies, and a
+    newcomer on either process, end with the same text (each process catches up from the
+    database's log before it answers; updates cross through Redis)."""
+    import time
+
+    first, second, database = two_servers
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE manifestos SET status = 'drafting'")
+        manifesto_id = connection.execute("SELECT id FROM manifestos").fetchone()[0]
+    name = f"manifesto:{manifesto_id}"
+    lucia = _Copy(first, "lucia@caravana.example", name)
+    tomas = _Copy(second, "tomas@caravana.example", name)
+    try:
+        for n in range(10):
+            lucia.type(f"A{n} ")
+            tomas.type(f"B{n} ")
+        deadline = time.monotonic() + 10
+        while lucia.text != tomas.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lucia.text == tomas.text
+        assert all(f"A{n} " in lucia.text and f"B{n} " in lucia.text for n in range(10))
+        for base in (first, second):
+            newcomer = _Copy(base, "giulia@caravana.example", name)
+            assert newcomer.text == lucia.text
+            newcomer.client.disconnect()
+    finally:
+        lucia.client.disconnect()
+        tomas.client.disconnect()
