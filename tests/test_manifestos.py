@@ -164,24 +164,46 @@ def test_the_list_shows_exactly_the_manifestos_one_may_read(client, world, visib
 
 
 def test_user_text_is_inert_on_every_page(client, world, xss_payloads):
-    """Corpus payloads as the text and the title: inert on the page, the editor, the list."""
+    """Corpus payloads as the text, title, comments, a translation, a signer's name and
+    statement, a version's name: inert on every page of the manifesto and in every file."""
+    from app.manifestos import endorsements, revisions, translations
+    from app.models import RevisionKind
+
     manifesto = start(world, DraftVisibility.PUBLIC)
+    translation = translations.start(world.coordinator, manifesto, "fr")
     sign_in(client, world.coordinator)
     failures = []
     for start_at in range(0, len(xss_payloads), 600):
         chunk = xss_payloads[start_at : start_at + 600]
-        opened = client.get(f"/manifestos/{manifesto.id}/edit").get_data(as_text=True)
-        saved = client.post(
-            f"/manifestos/{manifesto.id}/text",
-            data={"text": "\n\n".join(chunk)[:90_000], "version": version_of(opened)},
-        )
-        assert saved.status_code == 302
+        text = "\n\n".join(chunk)[:90_000]
+        services.set_status(manifesto, ManifestoStatus.DRAFTING)
+        services.replace_text(world.coordinator, manifesto, text)
+        services.replace_in_document(
+            world.coordinator, translation.document_id, f"translation:{translation.id}",
+            text[:40_000], None,
+        )  # fmt: skip
         client.post(
             f"/manifestos/{manifesto.id}/settings",
             data={"title": chunk[0][:200] or "x", "language": "es", "visibility": "public"},
         )
-        for url in (f"/manifestos/{manifesto.id}", f"/manifestos/{manifesto.id}/edit",
-                    "/manifestos/"):  # fmt: skip
+        client.post(f"/manifestos/{manifesto.id}/comments",
+                    data={"quote": chunk[1][:50].strip(), "body": chunk[2][:2000]})  # fmt: skip
+        revision = revisions.checkpoint(manifesto, RevisionKind.NAMED, chunk[3][:120])
+        services.set_status(manifesto, ManifestoStatus.OPEN)
+        endorsements.endorse(
+            world.coordinator, manifesto, world.org,
+            endorsements.Signature(chunk[4][:120] or "x", chunk[5][:2000]),
+        )  # fmt: skip
+        base = f"/manifestos/{manifesto.id}"
+        pages = [base, f"{base}/history", f"{base}/revisions/{revision.number}",
+                 f"{base}/diff?a=1&b={revision.number}", f"{base}/signatories",
+                 f"{base}/translations", f"{base}/translations/fr", f"{base}/print",
+                 f"{base}/download.html", "/manifestos/", f"/search?q={chunk[6][:30]}"]  # fmt: skip
+        for url in pages:
+            html = client.get(url).get_data(as_text=True)
+            failures += [f"{url}: {p}" for p in inert_problems(html)]
+        services.set_status(manifesto, ManifestoStatus.DRAFTING)
+        for url in (f"{base}/edit", f"{base}/translations/fr/edit"):
             failures += [
                 f"{url}: {p}" for p in inert_problems(client.get(url).get_data(as_text=True))
             ]
