@@ -20,7 +20,9 @@ PAGES = [
     "/", "/organisations/", "/organisations/comite-progreso", "/campaigns/", "/calendar",
     "/calendar?view=month", "/calendar/mine", "/rooms/", "/rooms/mentions", "/account/profile",
     "/rooms/formatting", "/time-zone", "/library/", "/library/new", "/library/bin",
-    "/search?q=campa%C3%B1a", "/search?q=zzzz",
+    "/search?q=campa%C3%B1a", "/search?q=zzzz", "/manifestos/", "/manifestos/1",
+    "/manifestos/1/history", "/manifestos/1/diff?a=1&b=2", "/manifestos/1/translations/ar",
+    "/manifestos/1/signatories",
 ]  # fmt: skip
 SERIOUS = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
   .filter(v => v.impact === "serious" || v.impact === "critical")

@@ -297,3 +297,32 @@ def test_a_member_who_loses_access_is_cut_off_at_once(app, world, notes):
     rosa.type(0, "Después de su salida")
     assert heard(ana.sock, "collab") == []
     assert ana.send(protocol.sync_message(protocol.SYNC_STEP1, b"\x00"))["error"] == "not_found"
+
+
+def test_a_lost_connections_cursor_is_removed_for_the_others(app, world, notes):
+    """The server remembers which awareness clients a connection announced and, when the
+    connection goes without saying goodbye, tells the others those clients are gone (what
+    node's y-protocols reads as a removal)."""
+    rosa = Editor(app, world.coordinator, notes)
+    ana = Editor(app, world.member, notes)
+    state = json.dumps({"user": {"name": "Ana", "colour": 3}})
+    body = bytes([1]) + _varuint(424242) + _varuint(7) + _varuint(len(state)) + state.encode()
+    assert ana.send(protocol.awareness_message(body))["ok"]
+    pushed = [base64.b64decode(p["message"]) for p in heard(rosa.sock, "collab")]
+    assert protocol.awareness_message(body) in pushed
+    ana.sock.disconnect()
+    gone = [
+        protocol.read_message(base64.b64decode(p["message"])) for p in heard(rosa.sock, "collab")
+    ]
+    removal = [m for m in gone if m.kind == protocol.MESSAGE_AWARENESS]
+    assert removal and protocol.awareness_clients(removal[0].payload) == {424242: 8}
+    assert b"null" in removal[0].payload
+
+
+def _varuint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    out.append(value)
+    return bytes(out)

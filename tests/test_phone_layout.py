@@ -80,3 +80,17 @@ def test_the_library_and_search_fit_a_phone(phone):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], (url, width)
     assert page.locator("ol.hits li.hit").count() > 0
+
+
+def test_a_manifesto_fits_a_phone(phone):
+    """The manifesto with the committee's comments below it, its history, a word difference,
+    the Arabic translation beside its source (stacked) and the signatories: no sideways scroll."""
+    page, base = _signed_in(phone, "lucia@caravana.example")
+    for url in ("/manifestos/", "/manifestos/1", "/manifestos/1/history",
+                "/manifestos/1/diff?a=1&b=2", "/manifestos/1/translations/ar",
+                "/manifestos/1/signatories", "/manifestos/1/print"):  # fmt: skip
+        page.goto(base + url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (url, width)
+    page.goto(base + "/manifestos/1")
+    assert page.locator("#comments .thread").count() == 2

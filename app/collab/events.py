@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import threading
 
 from flask import request
 from flask_babel import gettext as _
@@ -32,6 +33,10 @@ UPDATE_LIMIT = parse("1200 per minute")  # per account: about 20 changes a secon
 AWARENESS_LIMIT = parse("600 per minute")  # per account: cursor moves
 JOIN_LIMIT = parse("60 per minute")
 MAX_MESSAGE_CHARS = (store.MAX_UPDATE_BYTES + 64) * 4 // 3 + 4  # base64 of the largest
+# The awareness clients each connection announced, per document, in this process:
+# (sid, name, document id) -> {client id: clock}; told gone when the connection goes.
+_cursors: dict[tuple[str, str, int], dict[int, int]] = {}
+_cursors_lock = threading.Lock()
 
 
 def _within(user: User, limit, scope: str) -> None:
@@ -98,6 +103,11 @@ def on_message(user: User, data: dict) -> dict:
     is_awareness = raw[:1] == bytes([protocol.MESSAGE_AWARENESS])
     _within(user, AWARENESS_LIMIT if is_awareness else UPDATE_LIMIT, "collab")
     outcome = services.receive(user, host, owner, document_id, raw)
+    if outcome.awareness:
+        with _cursors_lock:
+            _cursors.setdefault((request.sid, data["doc"], document_id), {}).update(
+                outcome.awareness
+            )
     if outcome.relay is not None:
         socketio.emit(
             "collab",
@@ -120,6 +130,7 @@ def on_leave(user: User, data: dict) -> dict:
         return {}
     document_id = host.document_id(owner)
     leave_room(hosts.channel(document_id))
+    _cursors_gone(request.sid, document_id)
     with atomic():
         db.session.execute(
             delete(CollabPresence).where(
@@ -133,9 +144,20 @@ def on_leave(user: User, data: dict) -> dict:
 
 
 def _drop(sid: str) -> None:
-    """A closed connection follows no document any more."""
+    """A closed connection follows no document any more; its cursors leave the others' pages."""
     with atomic():
         db.session.execute(delete(CollabPresence).where(CollabPresence.sid == sid))
+    _cursors_gone(sid)
+
+
+def _cursors_gone(sid: str, document_id: int | None = None) -> None:
+    """Tell the others this connection's cursors are gone (a lost connection cannot say so)."""
+    with _cursors_lock:
+        keys = [k for k in _cursors if k[0] == sid and document_id in (None, k[2])]
+        gone = {key: _cursors.pop(key) for key in keys}
+    for (_sid, name, doc_id), clients in gone.items():
+        message = base64.b64encode(protocol.awareness_gone(clients)).decode("ascii")
+        socketio.emit("collab", {"doc": name, "message": message}, to=hosts.channel(doc_id))
 
 
 def _sweep(cutoff) -> None:

@@ -162,6 +162,31 @@ def query_awareness_message() -> bytes:
     return _varuint(MESSAGE_QUERY_AWARENESS)
 
 
+def awareness_clients(payload: bytes) -> dict[int, int]:
+    """The client ids and clocks an awareness update announces.
+
+    The layout (y-protocols awareness.js): a count, then per client its id, its clock and its
+    state as a JSON string.
+    """
+    reader = _Reader(payload)
+    found: dict[int, int] = {}
+    for _ in range(reader.count(MAX_CLIENTS)):
+        client, clock = reader.varuint(), reader.varuint()
+        reader.string()
+        found[client] = clock
+    if not reader.done():
+        raise ProtocolError("bytes after the awareness update")
+    return found
+
+
+def awareness_gone(clients: dict[int, int]) -> bytes:
+    """An awareness message saying these clients are gone (state null, clock one higher)."""
+    body = _varuint(len(clients))
+    for client, clock in clients.items():
+        body += _varuint(client) + _varuint(clock + 1) + _varuint(4) + b"null"
+    return awareness_message(body)
+
+
 def check_state_vector(data: bytes) -> None:
     """A v1 state vector: a count, then (client, clock) pairs, nothing after."""
     reader = _Reader(data)

@@ -28,6 +28,7 @@ class Outcome:
 
     replies: list[bytes] = field(default_factory=list)
     relay: bytes | None = None
+    awareness: dict[int, int] = field(default_factory=dict)  # client id -> clock announced
 
 
 def not_found() -> ServiceError:
@@ -74,7 +75,11 @@ def receive(user: Any, host: hosts.Host, owner: Any, document_id: int, data: byt
     if message.kind == protocol.MESSAGE_AWARENESS:
         if len(message.payload) > MAX_AWARENESS_BYTES:
             raise ServiceError("too_large", _("This change is too large to be sent at once."))
-        return Outcome(relay=data)
+        try:
+            clients = protocol.awareness_clients(message.payload)
+        except protocol.ProtocolError as error:
+            raise _refused() from error
+        return Outcome(relay=data, awareness=clients)
     if message.kind == protocol.MESSAGE_QUERY_AWARENESS:
         return Outcome(relay=data)
     if message.step == protocol.SYNC_STEP1:
