@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import multiprocessing
 import os
 import random
 import subprocess
@@ -40,6 +41,7 @@ from app.collab import protocol  # noqa: E402
 TARGET_P95_MS = 100.0
 TARGET_IDENTICAL_S = 1.0
 TARGET_LOAD_MS = 200.0
+ASCII_WORDS = ["verdad ", "justicia ", "memoria ", "madres ", "caravana "]
 WORDS = ["verdad", "justicia", "búsqueda", "memoria", "familias", "madres", "caravana", "frontera"]
 
 
@@ -111,8 +113,8 @@ class Editor:
         self.text = self.doc.get("text", type=pycrdt.Text)
         self.lock = threading.Lock()
         self.round_trips: list[float] = []
-        self.sent: dict[bytes, float] = {}
-        self.arrivals: list[float] = []
+        self.last_sent = 0.0
+        self.changed_at = 0.0  # when this copy's text last changed (an edit or a push)
         self.client = socketio.Client(reconnection=False, handle_sigint=False)
         self.client.on("collab", self._pushed)
         headers = {"Cookie": cookie} if cookie else {}
@@ -142,9 +144,9 @@ class Editor:
         else:
             with self.lock:
                 self.doc.apply_update(message.payload)
+                self.changed_at = now()
 
     def _pushed(self, data: dict) -> None:
-        self.arrivals.append(now())
         self._handle(base64.b64decode(data["message"]))
 
     def edit(self, rng: random.Random) -> None:
@@ -154,7 +156,8 @@ class Editor:
             at = rng.randint(0, len(str(self.text)))
             self.text.insert(_byte_index(str(self.text), at), rng.choice(WORDS) + " ")
             update = self.doc.get_update(before)
-        began = now()
+            self.changed_at = now()
+        began = self.last_sent = now()
         ack = self._send(protocol.sync_message(protocol.SYNC_UPDATE, update))
         if ack.get("ok"):
             self.round_trips.append(now() - began)
@@ -168,37 +171,75 @@ def _byte_index(text: str, at: int) -> int:
     return len(text[:at].encode("utf-8"))  # pycrdt's Text counts UTF-8 bytes
 
 
+def editor_process(pipe, url: str, cookies: list, name: str, args, first: int) -> None:
+    """One process of editors (own GIL): join, wait for the common start, type, settle,
+    report round trips, the last send and, per editor, the final text and its last change."""
+    try:
+        editors = [Editor(url, cookie, name) for cookie in cookies]
+        pipe.send("ready")
+        start = pipe.recv()
+        stop_at, period = start + args.seconds, 1.0 / args.rate
+
+        def typist(index: int) -> None:
+            rng, editor = random.Random(first + index), editors[index]
+            next_at = start + rng.random() * period
+            while next_at < stop_at:
+                time.sleep(max(0.0, next_at - now()))
+                editor.edit(rng)
+                next_at += period
+
+        with ThreadPoolExecutor(len(editors)) as pool:
+            list(pool.map(typist, range(len(editors))))
+        deadline = now() + 20
+        while now() < deadline:  # settled: no copy changed for a second
+            latest = max(editor.changed_at for editor in editors)
+            if now() - latest > 1.0:
+                break
+            time.sleep(0.05)
+        pipe.send({
+            "trips": [t for editor in editors for t in editor.round_trips],
+            "last_sent": max(editor.last_sent for editor in editors),
+            "copies": [(editor.snapshot(), editor.changed_at) for editor in editors],
+        })  # fmt: skip
+        for editor in editors:
+            editor.client.disconnect()
+    except Exception as error:  # noqa: BLE001 - reported to the parent, which stops the run
+        pipe.send({"error": repr(error)})
+
+
 def run_load(url: str, cookies: list, name: str, args) -> dict:
-    """Editors type at the rate for the duration; then wait until all copies are identical."""
-    editors = [Editor(url, cookie, name) for cookie in cookies]
-    stop_at = now() + args.seconds
-    period = 1.0 / args.rate
-
-    def typist(index: int) -> None:
-        rng, editor = random.Random(index), editors[index]
-        next_at = now() + rng.random() * period
-        while next_at < stop_at:
-            time.sleep(max(0.0, next_at - now()))
-            editor.edit(rng)
-            next_at += period
-
-    with ThreadPoolExecutor(len(editors)) as pool:
-        list(pool.map(typist, range(len(editors))))
-    last = now()
-    identical = None
-    while now() - last < 30:
-        copies = {editor.snapshot() for editor in editors}
-        if len(copies) == 1:
-            identical = now() - last
-            break
-        time.sleep(0.01)
-    trips = sorted(t for editor in editors for t in editor.round_trips)
-    length = len(editors[0].snapshot())
-    for editor in editors:
-        editor.client.disconnect()
+    """Editors in a few processes type at the rate for the duration; all copies compared."""
+    groups = [cookies[i :: args.processes] for i in range(args.processes)]
+    context = multiprocessing.get_context("fork")
+    pipes, children = [], []
+    for number, group in enumerate(groups):
+        mine, theirs = context.Pipe()
+        child = context.Process(target=editor_process,
+                                args=(theirs, url, group, name, args, number * 1000))  # fmt: skip
+        child.start()
+        pipes.append(mine)
+        children.append(child)
+    for pipe in pipes:
+        ready = pipe.recv()
+        if ready != "ready":
+            raise RuntimeError(f"an editor process failed: {ready}")
+    start = now() + 1.0
+    for pipe in pipes:
+        pipe.send(start)
+    reports = [pipe.recv() for pipe in pipes]
+    for child in children:
+        child.join(timeout=30)
+    failed = [r["error"] for r in reports if "error" in r]
+    if failed:
+        raise RuntimeError(f"an editor process failed: {failed[0]}")
+    trips = sorted(t for r in reports for t in r["trips"])
+    copies = [copy for r in reports for copy in r["copies"]]
+    last_sent = max(r["last_sent"] for r in reports)
+    same = len({text for text, _changed in copies}) == 1
+    identical = max(changed for _text, changed in copies) - last_sent if same else None
     return {"changes": len(trips), "p50": pct(trips, 50), "p95": pct(trips, 95),
             "max": (trips[-1] if trips else 0) * 1000, "identical": identical,
-            "length": length}  # fmt: skip
+            "length": len(copies[0][0])}  # fmt: skip
 
 
 def load_times(tmp: Path, updates: int) -> tuple[float, float, float]:
@@ -220,13 +261,16 @@ def load_times(tmp: Path, updates: int) -> tuple[float, float, float]:
         db.session.commit()
         source, rng, rows = pycrdt.Doc(), random.Random(7), []
         text = source.get("text", type=pycrdt.Text)
+        length = 0  # ASCII words: characters and UTF-8 bytes are the same count
         for seq in range(1, updates + 1):
             before = source.get_state()
-            at = rng.randint(0, len(str(text)) if seq % 50 else 0)
-            text.insert(_byte_index(str(text), at), rng.choice(WORDS)[:3])
-            if seq % 3 == 0 and len(str(text)) > 10:
-                start = rng.randint(0, len(str(text)) - 3)
-                del text[_byte_index(str(text), start) : _byte_index(str(text), start + 2)]
+            word = rng.choice(ASCII_WORDS)
+            text.insert(rng.randint(0, length), word)
+            length += len(word)
+            if seq % 3 == 0 and length > 10:
+                start = rng.randint(0, length - 3)
+                del text[start : start + 2]
+                length -= 2
             rows.append({"document_id": document.id, "seq": seq,
                          "data": source.get_update(before)})  # fmt: skip
         db.session.execute(insert(CollabUpdate), rows)
@@ -290,6 +334,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=5.0, help="changes a second per editor")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--updates", type=int, default=50_000, help="stored updates to load")
+    parser.add_argument("--processes", type=int, default=3, help="client processes")
     parser.add_argument("--prepare-database", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare_database:
