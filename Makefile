@@ -11,7 +11,7 @@ PORT ?= 5000
 URL_HOST = $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(if $(filter ::,$(HOST)),[::1],$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST))))
 URL = http://$(URL_HOST):$(PORT)
 
-.PHONY: run reset-demo test test-postgres bench bench-search bench-editor setup translations extract-messages update-catalogues lint clean
+.PHONY: run reset-demo test test-postgres bench bench-search bench-editor bundles setup translations extract-messages update-catalogues lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -96,6 +96,10 @@ bench-sockets: setup
 ## five languages, with the permission filter; BENCH_ARGS="--quick" for a short look.
 bench-search: setup
 	$(BIN)/python bench/search.py $(BENCH_ARGS)
+
+## Rebuild the browser bundles in static/dist (socket.io client, live editor) from package.json.
+bundles:
+	scripts/build-static.sh
 
 ## Live manifesto editing (not a test): 30 editors x 5 changes/s against a bare pycrdt relay,
 ## and the load time of a manifesto with 50,000 stored updates before and after compaction.
