@@ -38,7 +38,9 @@ def queue():
     """Organisations waiting for approval, oldest first."""
     return render_template(
         "admin/queue.html",
-        pending=queries.waiting_orgs(), confirm=ConfirmForm(), reject_form=RejectForm()
+        pending=queries.waiting_orgs(),
+        confirm=ConfirmForm(),
+        reject_form=RejectForm(),
     )
 
 

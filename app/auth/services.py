@@ -42,9 +42,7 @@ def register_user(
     """Create an account; raise ServiceError when the address is taken."""
     email = normalise_email(email)
     if find_user_by_email(email):
-        raise ServiceError(
-            "email_taken", _("An account with this e-mail address already exists.")
-        )
+        raise ServiceError("email_taken", _("An account with this e-mail address already exists."))
     with atomic():
         user = User(
             email=email,

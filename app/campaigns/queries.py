@@ -118,9 +118,7 @@ def pending_invitations(user: Any, org: Organisation) -> list[CampaignParticipan
         db.session.scalars(
             select(CampaignParticipant)
             .options(
-                selectinload(CampaignParticipant.campaign).selectinload(
-                    Campaign.lead_organisation
-                )
+                selectinload(CampaignParticipant.campaign).selectinload(Campaign.lead_organisation)
             )
             .where(
                 CampaignParticipant.organisation_id == org.id,

@@ -301,9 +301,7 @@ def update_campaign(
         campaign.description_html = str(render_markdown(description))
         campaign.starts_on, campaign.ends_on = starts_on, ends_on
         campaign.visibility, campaign.status = visibility, status
-        audit.record(
-            actor, "campaign.edit", org=campaign.lead_organisation, campaign=campaign.slug
-        )
+        audit.record(actor, "campaign.edit", org=campaign.lead_organisation, campaign=campaign.slug)
     return campaign
 
 

@@ -31,6 +31,7 @@ _READER_ZONE = "caravana.reader_zone"  # where a request keeps its reader's zone
 # dangling separator (it may start with one).
 SEPARATOR = " \u00b7\u00a0"
 
+
 def reader_zone() -> ZoneInfo:
     """The reader's zone: their account's, else UTC (worked out once per request)."""
     if not has_request_context():
@@ -190,9 +191,7 @@ def campaign_status(status, ends_on: date | None = None) -> str:
     value = str(status.value if hasattr(status, "value") else status)
     if ends_on is not None and value != "closed" and ends_on < datetime.now(reader_zone()).date():
         return _("Ended")
-    return {"planned": _("Planned"), "active": _("Active"), "closed": _("Closed")}.get(
-        value, value
-    )
+    return {"planned": _("Planned"), "active": _("Active"), "closed": _("Closed")}.get(value, value)
 
 
 def short_time(occ: Occurrence) -> str:

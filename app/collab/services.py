@@ -117,7 +117,7 @@ def apply(document_id: int, user_id: int | None, update: bytes) -> int:
     copy = store.live(document_id)
     with copy.lock:
         store.catch_up(copy)
-        if store.stored_bytes(document_id) + len(update) > store.MAX_STORED_BYTES:
+        if copy.stored_bytes + len(update) > store.MAX_STORED_BYTES:
             raise ServiceError("too_long", _("This text is as long as a text here may be."))
         try:
             copy.doc.apply_update(update)
@@ -138,9 +138,10 @@ def apply(document_id: int, user_id: int | None, update: bytes) -> int:
             raise
         if seq == copy.seq + 1:
             copy.seq = seq
+            copy.stored_bytes += len(update)
         else:  # another process stored updates in between: read them (ours again is a no-op)
             store.catch_up(copy)
-        compacting = store.waiting(document_id) > store.COMPACT_AFTER
+        compacting = copy.seq - copy.snapshot_seq > store.COMPACT_AFTER
         for hook in hosts.AFTER_STORE:
             hook(document_id, seq, compacting)
         if compacting:

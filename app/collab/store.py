@@ -37,6 +37,8 @@ class Live:
     document_id: int
     doc: pycrdt.Doc
     seq: int = 0
+    snapshot_seq: int = 0  # as last read: the log's length is seq - snapshot_seq
+    stored_bytes: int = 0  # as last read, plus what this process stored since
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @property
@@ -46,6 +48,8 @@ class Live:
 
 
 _cache: OrderedDict[int, Live] = OrderedDict()
+# Called when every live copy is dropped: owners' own per-document memories go with them.
+FORGET_HOOKS: list = []
 _cache_lock = threading.Lock()
 
 
@@ -75,6 +79,8 @@ def forget(document_id: int | None = None) -> None:
     with _cache_lock:
         if document_id is None:
             _cache.clear()
+            for hook in FORGET_HOOKS:
+                hook()
         else:
             _cache.pop(document_id, None)
 
@@ -85,17 +91,18 @@ def reset(copy: Live) -> None:
     Used when the copy took a change that was then not stored; threads already holding this
     copy see the reset too (dropping it from the cache alone would not reach them).
     """
-    copy.doc, copy.seq = pycrdt.Doc(allow_multithreading=True), 0
+    copy.doc, copy.seq, copy.snapshot_seq = pycrdt.Doc(allow_multithreading=True), 0, 0
 
 
 def catch_up(copy: Live) -> None:
     """Apply what the log holds beyond what this copy has read (call under copy.lock)."""
     row = db.session.execute(
-        select(CollabDocument.snapshot_seq, CollabDocument.last_seq).where(
-            CollabDocument.id == copy.document_id
-        )
+        select(
+            CollabDocument.snapshot_seq, CollabDocument.last_seq, CollabDocument.stored_bytes
+        ).where(CollabDocument.id == copy.document_id)
     ).one()
-    snapshot_seq, last_seq = row
+    snapshot_seq, last_seq, copy.stored_bytes = row
+    copy.snapshot_seq = max(copy.snapshot_seq, snapshot_seq)
     if last_seq < copy.seq:  # a copy of something else (never, as ids are not reused): reload
         reset(copy)
     if last_seq <= copy.seq:
@@ -180,3 +187,4 @@ def compact(copy: Live) -> None:
         .where(CollabDocument.id == copy.document_id, CollabDocument.snapshot_seq < copy.seq)
         .values(snapshot=snapshot, snapshot_seq=copy.seq, stored_bytes=len(snapshot) + rest)
     )
+    copy.snapshot_seq, copy.stored_bytes = copy.seq, len(snapshot) + rest

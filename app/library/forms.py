@@ -29,7 +29,8 @@ class DetailsForm(FlaskForm):
     """A document's details: what it is, in which language, for whom."""
 
     title = StringField(
-        _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=200)],
+        _l("Title"),
+        validators=[DataRequired(_l("Please enter a title.")), Length(max=200)],
         render_kw={"dir": "auto"},
     )
     description = TextAreaField(

@@ -45,8 +45,7 @@ register(
             selectinload(Document.organisation),
         ),
         # Search shows what the bin hides from everyone (coordinators open it from the bin).
-        allows=lambda user, document: can_view_document(user, document)
-        and not document.is_deleted,
+        allows=lambda user, document: can_view_document(user, document) and not document.is_deleted,
         follows=(
             # A file's text arrives after the upload, when the worker has read it.
             Follow(

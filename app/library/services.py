@@ -73,9 +73,7 @@ def store_upload(stream: IO[bytes], filename: str) -> tuple[StoredFile, bool]:
     try:
         if received.size == 0:
             raise UploadError("empty")
-        existing = db.session.scalar(
-            select(StoredFile).where(StoredFile.sha256 == received.sha256)
-        )
+        existing = db.session.scalar(select(StoredFile).where(StoredFile.sha256 == received.sha256))
         if existing is not None:
             storage.discard(received)
             return existing, True
@@ -152,7 +150,10 @@ def add_version(
         document.file = stored
         document.updated_at = utcnow()
         audit.record(
-            actor, "document.version", org=document.organisation, document=document.id,
+            actor,
+            "document.version",
+            org=document.organisation,
+            document=document.id,
             version=version.number,
         )
     return version, seen

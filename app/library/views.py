@@ -69,9 +69,7 @@ def index():
         name: (form[name].data or "").strip()
         for name in ("organisation", "language", "format", "tag")
     }
-    page = db.paginate(
-        queries.library_query(current_user, **filters), per_page=20, error_out=False
-    )
+    page = db.paginate(queries.library_query(current_user, **filters), per_page=20, error_out=False)
     return render_template(
         "library/index.html",
         form=form,
@@ -136,11 +134,16 @@ def new():
 
 
 def _say_added(document: Document, seen: bool) -> None:
-    flash(_("The document is added. Its text is being read; it can be searched in a moment."),
-          "success")
+    flash(
+        _("The document is added. Its text is being read; it can be searched in a moment."),
+        "success",
+    )
     if seen:
-        twins = [d for d in services.duplicates_of(document.file, but=document)
-                 if can_view_document(current_user, d)]
+        twins = [
+            d
+            for d in services.duplicates_of(document.file, but=document)
+            if can_view_document(current_user, d)
+        ]
         if twins:
             flash(
                 _("The same file is already in the library: “%(title)s”.", title=twins[0].title),
@@ -152,9 +155,7 @@ def _say_added(document: Document, seen: bool) -> None:
 def document(document_id: int):
     """A document: details, status of its text, a preview, versions and actions."""
     doc = queries.get_document_or_404(document_id, current_user)
-    text = db.session.scalar(
-        db.select(StoredFile.text).where(StoredFile.id == doc.file_id)
-    ) or ""
+    text = db.session.scalar(db.select(StoredFile.text).where(StoredFile.id == doc.file_id)) or ""
     return render_template(
         "library/document.html",
         doc=doc,

@@ -8,6 +8,7 @@ compacted). Nothing is ever destroyed: restoring an old revision is a new change
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -92,6 +93,7 @@ def checkpoint(
                     created_by_id=getattr(user, "id", None),
                 )
                 db.session.add(revision)
+            _latest[manifesto.id] = (revision.seq, revision.created_at, time.monotonic())
             return revision
         except IntegrityError:
             db.session.rollback()
@@ -124,24 +126,55 @@ def author_names(revisions: list[ManifestoRevision]) -> dict[int, str]:
     )
 
 
+# Per process, so a change (many a second while people type) costs no query here: which
+# manifesto a shared document belongs to (never changes), and its latest revision's number
+# in the log and date, re-read every LATEST_TTL seconds (other processes take some too).
+LATEST_TTL = 30.0
+_owners: dict[int, int | None] = {}
+_latest: dict[int, tuple[int, Any, float]] = {}
+
+
+def _owner(document_id: int) -> int | None:
+    if document_id not in _owners:
+        _owners[document_id] = db.session.scalar(
+            select(Manifesto.id).where(Manifesto.document_id == document_id)
+        )
+    return _owners[document_id]
+
+
+def _last_seen(manifesto_id: int) -> tuple[int, Any] | None:
+    cached = _latest.get(manifesto_id)
+    if cached is None or time.monotonic() - cached[2] > LATEST_TTL:
+        row = db.session.execute(
+            select(ManifestoRevision.seq, ManifestoRevision.created_at)
+            .where(ManifestoRevision.manifesto_id == manifesto_id)
+            .order_by(ManifestoRevision.number.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        cached = _latest[manifesto_id] = (row[0], row[1], time.monotonic())
+    return cached[0], cached[1]
+
+
 def after_store(document_id: int, seq: int, compacting: bool) -> None:
     """After a change to a manifesto's text: a checkpoint when one is due.
 
     Due after CHECKPOINT_AFTER of activity or CHECKPOINT_UPDATES changes, and always before
     the log is compacted (the authors of a revision are read from the log).
     """
-    manifesto = db.session.scalar(select(Manifesto).where(Manifesto.document_id == document_id))
-    if manifesto is None:
+    manifesto_id = _owner(document_id)
+    if manifesto_id is None:
         return
-    last = latest(manifesto)
+    last = _last_seen(manifesto_id)
     due = (
         compacting
         or last is None
-        or seq - last.seq >= CHECKPOINT_UPDATES
-        or utcnow() - last.created_at >= CHECKPOINT_AFTER
+        or seq - last[0] >= CHECKPOINT_UPDATES
+        or utcnow() - last[1] >= CHECKPOINT_AFTER
     )
-    if due and (last is None or last.seq < seq):
-        checkpoint(manifesto, RevisionKind.AUTOMATIC)
+    if due and (last is None or last[0] < seq):
+        checkpoint(db.session.get(Manifesto, manifesto_id), RevisionKind.AUTOMATIC)
 
 
 def restore(user: Any, manifesto: Manifesto, revision: ManifestoRevision) -> ManifestoRevision:
@@ -151,3 +184,4 @@ def restore(user: Any, manifesto: Manifesto, revision: ManifestoRevision) -> Man
 
 
 hosts.AFTER_STORE.append(after_store)
+store.FORGET_HOOKS += [_owners.clear, _latest.clear]

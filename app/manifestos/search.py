@@ -10,7 +10,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
-from app.collab import hosts
+from app.collab import hosts, store
 from app.extensions import db
 from app.manifestos import services
 from app.models import (
@@ -107,17 +107,28 @@ register(
 )
 
 
+_keys: dict[int, str | None] = {}  # shared document id -> its owner's search key
+
+
+def _key(document_id: int) -> str | None:
+    """The search key of a shared document's owner (it never changes: remembered)."""
+    if document_id not in _keys:
+        owner = db.session.scalar(select(Manifesto.id).where(Manifesto.document_id == document_id))
+        if owner is not None:
+            _keys[document_id] = f"manifesto:{owner}"
+        else:
+            found = db.session.scalar(
+                select(ManifestoTranslation.id).where(
+                    ManifestoTranslation.document_id == document_id
+                )
+            )
+            _keys[document_id] = None if found is None else f"translation:{found}"
+    return _keys[document_id]
+
+
 def _queue_text_change(document_id: int, _seq: int, _compacting: bool) -> None:
     """A shared document changed: queue its owner for the index, once while it waits."""
-    owner = db.session.execute(
-        select(Manifesto.id).where(Manifesto.document_id == document_id)
-    ).scalar()
-    key = f"manifesto:{owner}" if owner is not None else None
-    if key is None:
-        translation = db.session.execute(
-            select(ManifestoTranslation.id).where(ManifestoTranslation.document_id == document_id)
-        ).scalar()
-        key = f"translation:{translation}" if translation is not None else None
+    key = _key(document_id)
     if key is None or db.session.scalar(select(exists().where(SearchOutbox.key == key))):
         return
     outbox.queue([key])
@@ -125,3 +136,4 @@ def _queue_text_change(document_id: int, _seq: int, _compacting: bool) -> None:
 
 
 hosts.AFTER_STORE.append(_queue_text_change)
+store.FORGET_HOOKS.append(_keys.clear)

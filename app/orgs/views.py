@@ -258,9 +258,7 @@ def invitations(slug: str):
     form = InvitationForm()
     new_link = new_invitation = None
     if form.validate_on_submit():
-        new_invitation, token = services.create_invitation(
-            current_user, org, form.note.data or ""
-        )
+        new_invitation, token = services.create_invitation(current_user, org, form.note.data or "")
         new_link = url_for("orgs.open_invitation", token=token, _external=True)
         form = InvitationForm(formdata=None)
     return render_template(

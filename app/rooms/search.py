@@ -47,13 +47,12 @@ register(
         url=url,
         label=lambda: str(_l("Messages")),
         options=(
-            selectinload(Message.room).selectinload(Room.organisation).selectinload(
-                Organisation.languages
-            ),
+            selectinload(Message.room)
+            .selectinload(Room.organisation)
+            .selectinload(Organisation.languages),
             selectinload(Message.room).selectinload(Room.campaign),
         ),
-        allows=lambda user, message: can_view_room(user, message.room)
-        and not message.is_deleted,
+        allows=lambda user, message: can_view_room(user, message.room) and not message.is_deleted,
         # Who may read a room's messages, and the room's name on each hit, move with the room.
         follows=(
             Follow(

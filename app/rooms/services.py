@@ -280,9 +280,7 @@ def _mentioned(room: Room, message: Message) -> set[int]:
     if not full and not first:
         return set()
     rows = db.session.execute(
-        select(User.id, User.display_name, User.other_name).where(
-            User.id.in_(ROOM.holders(room))
-        )
+        select(User.id, User.display_name, User.other_name).where(User.id.in_(ROOM.holders(room)))
     ).all()
     # Each person under each of their names (the one everyone sees, the other script's).
     candidates = [(user_id, name) for user_id, *names in rows for name in names if name]
