@@ -261,16 +261,19 @@ def load_times(tmp: Path, updates: int) -> tuple[float, float, float]:
         db.session.commit()
         source, rng, rows = pycrdt.Doc(), random.Random(7), []
         text = source.get("text", type=pycrdt.Text)
-        length = 0  # ASCII words: characters and UTF-8 bytes are the same count
+        # People type where their cursor is (a few characters a change, a backspace now and
+        # then) and move the cursor now and then: not 50,000 changes at random places.
+        length, cursor = 0, 0  # ASCII: characters and UTF-8 bytes are the same count
         for seq in range(1, updates + 1):
             before = source.get_state()
-            word = rng.choice(ASCII_WORDS)
-            text.insert(rng.randint(0, length), word)
-            length += len(word)
-            if seq % 3 == 0 and length > 10:
-                start = rng.randint(0, length - 3)
-                del text[start : start + 2]
-                length -= 2
+            if seq % 200 == 0:
+                cursor = rng.randint(0, length)
+            word = rng.choice(ASCII_WORDS)[: rng.randint(1, 4)]
+            text.insert(cursor, word)
+            cursor, length = cursor + len(word), length + len(word)
+            if seq % 3 == 0 and cursor > 0:
+                del text[cursor - 1 : cursor]
+                cursor, length = cursor - 1, length - 1
             rows.append({"document_id": document.id, "seq": seq,
                          "data": source.get_update(before)})  # fmt: skip
         db.session.execute(insert(CollabUpdate), rows)
