@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import lazyload
+
 from app.collab import hosts
 from app.extensions import db
 from app.models import Manifesto, ManifestoTranslation
@@ -10,7 +12,10 @@ from app.permissions import MANIFESTO, TRANSLATION, can_write_manifesto, can_wri
 HOST = hosts.register(
     hosts.Host(
         kind="manifesto",
-        find=lambda ident: db.session.get(Manifesto, ident),
+        # Only the columns the audience reads: not the committee (an event per keystroke).
+        find=lambda ident: db.session.get(
+            Manifesto, ident, options=[lazyload(Manifesto.committee)]
+        ),
         audience=MANIFESTO,
         can_write=can_write_manifesto,
         document_id=lambda manifesto: manifesto.document_id,
