@@ -265,3 +265,30 @@ def test_comments_follow_their_passage_through_edits_are_threaded_and_resolved(a
         ).status_code
         == 403
     )
+
+
+def test_the_word_difference_of_the_longest_texts_is_bounded():
+    """difflib is quadratic at worst: two unrelated 14,000-word paragraphs took 37 s. The
+    longest texts, unrelated, cost about what comparing two similar ones does."""
+    import random
+    import time
+
+    from app.manifestos.diff import word_diff
+
+    rng = random.Random(5)
+    words = [f"palabra{i}" for i in range(3_000)]
+    old = " ".join(rng.choice(words) for _ in range(9_000))
+    new = " ".join(rng.choice(words) for _ in range(9_000))
+    similar = old.replace("palabra1 ", "palabra2 ")
+
+    def cost(a: str, b: str) -> float:
+        began = time.process_time()
+        pieces = word_diff(a, b)
+        spent = time.process_time() - began
+        assert "".join(t for kind, t in pieces if kind != "added") == a
+        assert "".join(t for kind, t in pieces if kind != "removed") == b
+        return spent
+
+    ordinary = max(cost(old, similar), 0.01)
+    for a, b in ((old, new), ("de " * 30_000, "la " * 30_000), (old, old[::-1])):
+        assert cost(a, b) <= 25 * ordinary
