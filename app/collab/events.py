@@ -80,12 +80,7 @@ def on_join(user: User, data: dict) -> dict:
                 )
             )  # fmt: skip
     # Whoever is already there announces their cursor again, so the newcomer sees it.
-    socketio.emit(
-        "collab",
-        {"doc": data["doc"], "message": _encoded(protocol.query_awareness_message())},
-        to=hosts.channel(document_id),
-        skip_sid=sid,
-    )
+    services.relay(data["doc"], document_id, protocol.query_awareness_message(), skip_sid=sid)
     return {
         "doc": data["doc"],
         "can_write": bool(host.can_write(user, owner)),
@@ -109,12 +104,7 @@ def on_message(user: User, data: dict) -> dict:
                 outcome.awareness
             )
     if outcome.relay is not None:
-        socketio.emit(
-            "collab",
-            {"doc": data["doc"], "message": _encoded(outcome.relay)},
-            to=hosts.channel(document_id),
-            skip_sid=request.sid,
-        )
+        services.relay(data["doc"], document_id, outcome.relay, skip_sid=request.sid)
     return {"messages": [_encoded(reply) for reply in outcome.replies]}
 
 
@@ -156,8 +146,7 @@ def _cursors_gone(sid: str, document_id: int | None = None) -> None:
         keys = [k for k in _cursors if k[0] == sid and document_id in (None, k[2])]
         gone = {key: _cursors.pop(key) for key in keys}
     for (_sid, name, doc_id), clients in gone.items():
-        message = base64.b64encode(protocol.awareness_gone(clients)).decode("ascii")
-        socketio.emit("collab", {"doc": name, "message": message}, to=hosts.channel(doc_id))
+        services.relay(name, doc_id, protocol.awareness_gone(clients))
 
 
 def _sweep(cutoff) -> None:

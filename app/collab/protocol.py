@@ -4,8 +4,7 @@ Nothing here trusts its input. pycrdt applies whatever bytes it is given: a Yjs 
 is taken silently as an empty change, garbage may be half-applied. So every update is walked
 here first, field by field, in the v1 layout of Yjs (lib0 encoding: ``updates.js``,
 ``UpdateDecoderV1``), within hard limits, and accepted only if the walk consumes exactly all
-of its bytes. The walk also counts the characters the update inserts, so a document's size is
-bounded before anything is applied.
+of its bytes. (A document's length is measured after a change is applied, services.py.)
 
 Message framing (y-protocols ``sync.js`` and ``awareness.js``): a varuint message type (0 sync,
 1 awareness, 3 query awareness), then for sync a varuint step (0 step 1 with a state vector,
@@ -46,11 +45,10 @@ class Message:
 
 @dataclass(frozen=True)
 class UpdateInfo:
-    """What a valid v1 update holds: structs, deleted ranges and characters inserted."""
+    """What a valid v1 update holds: how many structs and deleted ranges."""
 
     structs: int
     deletions: int
-    inserted: int  # characters of string content (an upper bound of what the text grows by)
 
 
 class _Reader:
@@ -200,7 +198,7 @@ def check_state_vector(data: bytes) -> None:
 def check_update(data: bytes) -> UpdateInfo:
     """Walk a v1 update to its last byte; raise ProtocolError unless it is exactly that."""
     reader = _Reader(data)
-    structs, inserted = 0, 0
+    structs = 0
     for _ in range(reader.count(MAX_CLIENTS)):
         count = reader.count(MAX_STRUCTS)
         structs += count
@@ -209,7 +207,7 @@ def check_update(data: bytes) -> UpdateInfo:
         reader.varuint()  # client
         reader.varuint()  # clock of the first struct
         for _ in range(count):
-            inserted += _struct(reader)
+            _struct(reader)
     deletions = 0
     for _ in range(reader.count(MAX_CLIENTS)):
         reader.varuint()  # client
@@ -220,16 +218,16 @@ def check_update(data: bytes) -> UpdateInfo:
             reader.varuint()  # length
     if not reader.done():
         raise ProtocolError("bytes after the update")
-    return UpdateInfo(structs, deletions, inserted)
+    return UpdateInfo(structs, deletions)
 
 
-def _struct(reader: _Reader) -> int:
-    """One struct (GC, Skip or Item); the characters of string content it inserts."""
+def _struct(reader: _Reader) -> None:
+    """One struct (GC, Skip or Item)."""
     info = reader.byte()
     ref = info & 0x1F
     if ref in (_GC, _SKIP):
         reader.varuint()  # length
-        return 0
+        return
     has_origin, has_right = bool(info & 0x80), bool(info & 0x40)
     if has_origin:
         reader.varuint()
@@ -245,7 +243,7 @@ def _struct(reader: _Reader) -> int:
             reader.varuint()
         if info & 0x20:
             reader.string()  # the key in a parent map
-    return _content(reader, ref)
+    _content(reader, ref)
 
 
 def _repeat(reader: _Reader, read) -> None:
@@ -263,6 +261,7 @@ _CONTENT = {  # Yjs readContent*: how to step over each kind of content
     _DELETED: _Reader.varuint,
     _JSON: lambda reader: _repeat(reader, _Reader.string),
     _BINARY: _Reader.bytes,
+    _STRING: _Reader.string,
     _EMBED: _Reader.string,
     _FORMAT: lambda reader: (reader.string(), reader.string()),
     _TYPE: _type_ref,
@@ -271,15 +270,12 @@ _CONTENT = {  # Yjs readContent*: how to step over each kind of content
 }
 
 
-def _content(reader: _Reader, ref: int) -> int:
-    """An Item's content; the characters it inserts (string content only)."""
-    if ref == _STRING:
-        return len(reader.string())
+def _content(reader: _Reader, ref: int) -> None:
+    """An Item's content."""
     read = _CONTENT.get(ref)
     if read is None:
         raise ProtocolError("unknown content")
     read(reader)
-    return 0
 
 
 _FIXED = {127: 0, 126: 0, 121: 0, 120: 0, 124: 4, 123: 8, 122: 8}  # no value, float, bigint

@@ -9,6 +9,7 @@ relayed, so what others receive is always in the log.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from flask_babel import gettext as _
 from app.collab import hosts, protocol, store
 from app.db import atomic
 from app.errors import ServiceError
-from app.extensions import db
+from app.extensions import db, socketio
 
 MAX_AWARENESS_BYTES = 8 * 1024  # a cursor, a name and a colour
 
@@ -29,6 +30,12 @@ class Outcome:
     replies: list[bytes] = field(default_factory=list)
     relay: bytes | None = None
     awareness: dict[int, int] = field(default_factory=dict)  # client id -> clock announced
+
+
+def relay(name: str, document_id: int, message: bytes, skip_sid: str | None = None) -> None:
+    """Send one y-protocols message to everyone following a document (but skip_sid)."""
+    data = {"doc": name, "message": base64.b64encode(message).decode("ascii")}
+    socketio.emit("collab", data, to=hosts.channel(document_id), skip_sid=skip_sid)
 
 
 def not_found() -> ServiceError:

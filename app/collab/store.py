@@ -143,28 +143,6 @@ def append(document_id: int, user_id: int | None, data: bytes) -> int:
     return seq
 
 
-def stored_bytes(document_id: int) -> int:
-    """Bytes a document holds in the database (snapshot and log)."""
-    return (
-        db.session.scalar(
-            select(CollabDocument.stored_bytes).where(CollabDocument.id == document_id)
-        )
-        or 0
-    )
-
-
-def waiting(document_id: int) -> int:
-    """Updates in the log after the snapshot."""
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(CollabUpdate)
-            .where(CollabUpdate.document_id == document_id)
-        )
-        or 0
-    )
-
-
 def compact(copy: Live) -> None:
     """Fold the log into a snapshot (call under copy.lock, caught up; the caller commits).
 

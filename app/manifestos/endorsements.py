@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.db import atomic
 from app.errors import ServiceError
 from app.extensions import db
-from app.manifestos import revisions
+from app.manifestos import revisions, services
 from app.models import Endorsement, Manifesto, Organisation, utcnow
 from app.permissions import can_endorse_manifesto
 
@@ -31,6 +31,16 @@ class Signature:
 
     signer_name: str
     statement: str
+
+
+def current_hash(manifesto: Manifesto) -> str:
+    """The SHA-256 of the text as it is now (what a signature given now binds to)."""
+    return revisions.content_hash(services.text(manifesto)[0])
+
+
+def signs(endorsement: Endorsement, text_hash: str) -> bool:
+    """Whether a signature was given for the text with this fingerprint (not an older one)."""
+    return endorsement.content_hash == text_hash
 
 
 def _refuse() -> ServiceError:

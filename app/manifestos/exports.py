@@ -47,7 +47,7 @@ class Export:
         """One signer: organisation, country, person, and an older revision if so."""
         where = country_name(endorsement.organisation.country)
         line = f"{endorsement.organisation.name} ({where}), {endorsement.signer_name}"
-        if endorsement.content_hash != self.revision.content_hash:
+        if not endorsements.signs(endorsement, self.revision.content_hash):
             line += " — " + _("signed version %(number)d", number=endorsement.revision.number)
         return line
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from app.errors import ServiceError
 from app.formtools import ConfirmForm
-from app.manifestos import bp, endorsements, exports, queries, revisions, services
+from app.manifestos import bp, endorsements, exports, queries, revisions
 from app.manifestos.diff import changed, word_diff
 from app.manifestos.forms import CompareForm, EndorseForm, NameForm
 from app.models import Organisation, RevisionKind
@@ -179,7 +179,7 @@ def signatories(manifesto_id: int):
     return render_template(
         "manifestos/signatories.html", manifesto=manifesto, endorsements=listed,
         countries=endorsements.by_country(manifesto), country=country,
-        current_hash=revisions.content_hash(services.text(manifesto)[0]),
+        current_hash=endorsements.current_hash(manifesto), signs=endorsements.signs,
     )  # fmt: skip
 
 

@@ -5,7 +5,6 @@ Shared by the pages and the socket events (the live editor writes through app/co
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from app import realtime
-from app.collab import hosts, protocol, store
+from app.collab import protocol, store
 from app.collab import services as collab
 from app.db import atomic
 from app.errors import ServiceError
-from app.extensions import db, socketio
+from app.extensions import db
 from app.markup import render_markdown
 from app.models import (
     CollabPresence,
@@ -170,11 +169,7 @@ def replace_in_document(
         if update is None:
             return None
         collab.apply(document_id, user.id, update)
-    socketio.emit(
-        "collab",
-        {"doc": name, "message": _b64(protocol.sync_message(protocol.SYNC_UPDATE, update))},
-        to=hosts.channel(document_id),
-    )
+    collab.relay(name, document_id, protocol.sync_message(protocol.SYNC_UPDATE, update))
     return None
 
 
@@ -212,7 +207,3 @@ def _replacement(state: bytes, old: str, new: str) -> bytes | None:
 
 def _utf8(text: str) -> int:
     return len(text.encode("utf-8"))
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")

@@ -72,7 +72,6 @@ def page(manifesto_id: int):
     """A manifesto: its stage, committee and text (read; no script needed)."""
     manifesto = queries.get_or_404(manifesto_id, current_user)
     html, version = services.rendered(manifesto)
-    text, _version = services.text(manifesto)
     signing = [
         o for o in my_orgs(current_user) if can_endorse_manifesto(current_user, manifesto, o)
     ]
@@ -83,7 +82,8 @@ def page(manifesto_id: int):
         html=html,
         version=version,
         revision=revisions.latest(manifesto),
-        current_hash=revisions.content_hash(text),
+        current_hash=endorsements.current_hash(manifesto),
+        signs=endorsements.signs,
         signing=signing,
         own=endorsements.of_orgs(manifesto, signing),
         signed_count=len(endorsements.active(manifesto)),

@@ -278,11 +278,15 @@ class WhooshBackend:
 
     def _matching(self, searcher, query: wq.Query | None, tokens: frozenset[str]) -> list[int]:
         """Document numbers matching a query (None: every entry) that the reader may open."""
+        return list(self._opened(searcher, query, tokens))
+
+    def _opened(self, searcher, query: wq.Query | None, tokens: frozenset[str]):
+        """The matching document numbers the reader may open, one by one (lazily)."""
         audience = self._columns.values(searcher)["audience"]
         opens = self._columns.opened(searcher, tokens)
         reader = searcher.reader()
         docs = reader.all_doc_ids() if query is None else searcher.docs_for_query(query)
-        return [docnum for docnum in docs if audience[docnum] in opens]
+        return (docnum for docnum in docs if audience[docnum] in opens)
 
     @staticmethod
     def _tagged(searcher, request: Request) -> set[int] | None:
@@ -362,7 +366,7 @@ class WhooshBackend:
     def _visible(self, searcher, term: str, tokens: frozenset[str]) -> int | None:
         """An entry the reader may see with this form in its title or body (None: none)."""
         query = wq.Or([wq.Term("title_text", term), wq.Term("body_text", term)])
-        return next(iter(self._matching(searcher, query, tokens)), None)
+        return next(self._opened(searcher, query, tokens), None)  # the first is enough
 
 
 def _spans(language: str, text: str, name: str, marks) -> list[tuple[int, int]]:
