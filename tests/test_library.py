@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from app.library import worker
 from app.models import Document, DocumentVisibility, StoredFile
 from tests import factories
-from tests.conftest import sign_in
+from tests.conftest import running_app, sign_in
 from tests.library_files import docx_bytes, fake_pdf, pdf_bytes
 
 SPANISH_PAGES = [
@@ -129,8 +131,14 @@ def test_an_organisation_document_is_hidden_from_outsiders_everywhere(client, wo
 def test_a_public_document_is_listed_and_opened_without_an_account(client, world, db):
     """Public documents are for everyone, also without signing in."""
     sign_in(client, world.member)
-    upload(client, world.org, pdf_bytes(["abierto"]), "a.pdf", visibility="public",
-           title="Guía pública")
+    upload(
+        client,
+        world.org,
+        pdf_bytes(["abierto"]),
+        "a.pdf",
+        visibility="public",
+        title="Guía pública",
+    )
     doc = only_document(db)
     client.post("/account/logout")
     assert "Guía pública" in client.get("/library/").get_data(as_text=True)
@@ -201,8 +209,14 @@ def test_details_change_and_visibility_narrows_at_once(client, world, db):
     sign_in(client, world.member)
     response = client.post(
         f"/library/{doc.id}/edit",
-        data={"title": "Nuevo título", "description": "", "language": "es", "tags": "",
-              "campaign": "", "visibility": "organisation"},
+        data={
+            "title": "Nuevo título",
+            "description": "",
+            "language": "es",
+            "tags": "",
+            "campaign": "",
+            "visibility": "organisation",
+        },
     )
     assert response.status_code == 302
     db.session.refresh(doc)
@@ -226,8 +240,23 @@ def test_a_zip_bomb_upload_fails_with_a_reason_a_person_understands(client, worl
     assert "unpacks to far more than its size" in page
 
 
-def test_the_site_answers_while_a_pdf_bomb_is_being_read(client, world, db, app):
-    """The file is parsed in a child process: pages answer while it burns its CPU allowance."""
+class TestWhileAFileIsRead:
+    """The worker and the pages really side by side: each thread with its own connection."""
+
+    @pytest.fixture
+    def app(self, tmp_path):
+        # The in-memory database is one connection shared by every thread: a page's
+        # end-of-request rollback could undo the worker's half-written outcome.
+        url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'site.sqlite3'}"
+        with running_app(tmp_path, SQLALCHEMY_DATABASE_URI=url) as app:
+            yield app
+
+    def test_the_site_answers_while_a_pdf_bomb_is_being_read(self, client, world, db, app):
+        """The file is parsed in a child process: pages answer while it burns its CPU allowance."""
+        _answers_while_a_pdf_bomb_is_read(client, world, db, app)
+
+
+def _answers_while_a_pdf_bomb_is_read(client, world, db, app) -> None:
     import threading
 
     from tests.library_files import pdf_bomb
@@ -266,7 +295,7 @@ def test_a_body_over_the_site_limit_gets_the_too_large_page_and_nothing_is_kept(
 
 
 def test_tags_are_split_on_latin_and_arabic_commas_trimmed_and_not_repeated():
-    """"دليل قانوني، شهادة" gives two tags, as "legal guide, Testimony, testimony" gives two."""
+    """ "دليل قانوني، شهادة" gives two tags, as "legal guide, Testimony, testimony" gives two."""
     from app.library.services import clean_tags
 
     assert clean_tags("دليل قانوني، شهادة") == ["دليل قانوني", "شهادة"]
