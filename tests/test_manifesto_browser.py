@@ -140,3 +140,56 @@ def test_offline_typing_is_kept_and_merged_when_back(site, browser):
     finally:
         lucia_context.close()
         tomas_context.close()
+
+
+def _paragraph_of(text: str, words: str) -> int:
+    """The number (1, 2...) of the paragraph these words are in, as the page counts them."""
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    return next(n for n, p in enumerate(paragraphs, 1) if words in p)
+
+
+def test_a_comment_on_selected_words_stays_with_that_passage(site, browser):
+    """Words selected in the editor fill the comment form; the comment points at that very
+    place (not the first place the same words appear) and follows it when text is added."""
+    context, page, problems = _editor(browser, site, LUCIA)
+    try:
+        # "Exigimos" begins several paragraphs: select it where "Exigimos justicia" starts.
+        page.evaluate(
+            """() => {
+                const {view, ytext} = window.caravanaEditor;
+                const at = ytext.toString().indexOf("Exigimos justicia") + "Exigimos".length;
+                view.focus();
+                view.dispatch({selection: {anchor: at}});
+            }"""
+        )
+        for _ in "Exigimos":
+            page.keyboard.press("Shift+ArrowLeft")
+        page.click("#comment-on-passage summary")
+        assert page.input_value("#comment-on-passage [name=quote]") == "Exigimos"
+        page.fill("#comment-on-passage [name=body]", "¿Y quién juzga? (comentario anclado)")
+        page.click("#comment-on-passage button[type=submit]")
+        page.wait_for_load_state()
+        thread = page.locator(".thread", has_text="comentario anclado")
+        text = page.evaluate("() => document.querySelector('.manifesto-text').innerText")
+        where = _paragraph_of(text, "Exigimos justicia")
+        assert where != _paragraph_of(text, "Exigimos")  # the same words come earlier too
+        assert f"Paragraph {where}:" in thread.inner_text()
+        assert "Exigimos justicia" in thread.locator("q").inner_text()
+
+        # Someone adds a paragraph at the very start: the comment moves down with its passage.
+        page.goto(f"{site}/manifestos/1/edit")
+        page.wait_for_selector(SYNCED, timeout=20_000)
+        page.evaluate(
+            "() => { const {view} = window.caravanaEditor; view.focus();"
+            " view.dispatch({selection: {anchor: 0}}); }"
+        )
+        page.keyboard.type("Un párrafo nuevo al principio.", delay=5)
+        page.keyboard.press("Enter")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(SYNCED, timeout=20_000)
+        page.goto(f"{site}/manifestos/1")
+        thread = page.locator(".thread", has_text="comentario anclado")
+        assert f"Paragraph {where + 1}:" in thread.inner_text()
+        assert problems == []
+    finally:
+        context.close()

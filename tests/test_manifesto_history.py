@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.collab import store
 from app.extensions import db
@@ -197,6 +197,47 @@ def test_every_download_states_its_revision_and_signers(client, world):
     printed = client.get(f"/manifestos/{manifesto.id}/print").get_data(as_text=True)
     assert f"Version {number} of" in printed and "Comité de Familias" in printed
     assert client.get(f"/manifestos/{manifesto.id}/download.exe").status_code == 404
+
+
+def test_a_refused_comment_comes_back_with_what_was_typed_and_why(app, client, world):
+    """A passage that is not in the text, or an empty answer: the page again (400) with the
+    words kept and the reason beside the field, nothing stored."""
+    from app.models import ManifestoComment
+
+    manifesto = start(world)
+    services.replace_text(world.coordinator, manifesto, "Exigimos verdad y justicia.")
+    sign_in(client, world.member)
+    url = f"/manifestos/{manifesto.id}/comments"
+    response = client.post(url, data={"quote": "palabras que no están", "body": "Mi comentario"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "This passage could not be found." in page and "Mi comentario</textarea>" in page
+    assert 'value="palabras que no están"' in page
+    client.post(url, data={"quote": "verdad", "body": "Primero"})
+    thread = db.session.scalars(select(ManifestoComment)).one()
+    response = client.post(url, data={"parent": str(thread.id), "body": "   "})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    answer = page[page.index(f'id="reply-{thread.id}"') :]
+    assert "Please write a comment." in answer[: answer.index("</form>")]
+    assert db.session.scalar(select(func.count(ManifestoComment.id))) == 1
+
+
+def test_comments_stop_at_the_most_a_manifesto_holds(app, client, world, monkeypatch):
+    """Every page view places every comment: past the limit a new one is refused, said so."""
+    from app.manifestos import comments
+
+    monkeypatch.setattr(comments, "MAX_COMMENTS", 3)
+    manifesto = start(world)
+    services.replace_text(world.coordinator, manifesto, "Exigimos verdad y justicia.")
+    sign_in(client, world.member)
+    url = f"/manifestos/{manifesto.id}/comments"
+    for number in range(3):
+        assert client.post(url, data={"quote": "verdad", "body": f"n{number}"}).status_code == 302
+    response = client.post(url, data={"quote": "justicia", "body": "Uno más"})
+    assert response.status_code == 400
+    assert "the most it can hold" in response.get_data(as_text=True)
+    assert len(comments.placed(manifesto)) == 3
 
 
 def test_comments_follow_their_passage_through_edits_are_threaded_and_resolved(app, client, world):

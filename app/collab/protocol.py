@@ -197,6 +197,49 @@ def check_state_vector(data: bytes) -> None:
 
 def check_update(data: bytes) -> UpdateInfo:
     """Walk a v1 update to its last byte; raise ProtocolError unless it is exactly that."""
+    structs, deleted = _walk_update(data)
+    return UpdateInfo(structs, len(deleted))
+
+
+def deleted_ranges(data: bytes) -> list[tuple[int, int, int]]:
+    """The (client, clock, length) ranges a v1 update deletes."""
+    return _walk_update(data)[1]
+
+
+def deletion_update(client: int, clock: int, length: int = 1) -> bytes:
+    """A v1 update that only deletes `length` items of one client from `clock` on."""
+    ranges = _varuint(1) + _varuint(clock) + _varuint(length)
+    return _varuint(0) + _varuint(1) + _varuint(client) + ranges
+
+
+def relative_position(client: int, clock: int) -> bytes:
+    """A Yjs relative position on the item (client, clock), as Y.encodeRelativePosition has it.
+
+    The layout: 0 (an item), its id, then assoc 0 (stay with the item on the right).
+    """
+    return _varuint(0) + _varuint(client) + _varuint(clock) + _varuint(0)
+
+
+def position_item(data: bytes) -> tuple[int, int] | None:
+    """The item (client, clock) a Yjs relative position names; None for the end of a type."""
+    reader = _Reader(data)
+    kind = reader.varuint()
+    if kind == 0:
+        item = reader.varuint(), reader.varuint()
+    elif kind == 1:
+        reader.string()  # a root type by name: its end
+        item = None
+    else:
+        raise ProtocolError("not a position in a root text")
+    if not reader.done():
+        reader.varint()  # assoc (older encoders leave it out)
+    if not reader.done():
+        raise ProtocolError("bytes after the position")
+    return item
+
+
+def _walk_update(data: bytes) -> tuple[int, list[tuple[int, int, int]]]:
+    """How many structs a v1 update holds and the ranges it deletes (bounds-checked)."""
     reader = _Reader(data)
     structs = 0
     for _ in range(reader.count(MAX_CLIENTS)):
@@ -208,17 +251,17 @@ def check_update(data: bytes) -> UpdateInfo:
         reader.varuint()  # clock of the first struct
         for _ in range(count):
             _struct(reader)
-    deletions = 0
+    deleted: list[tuple[int, int, int]] = []
     for _ in range(reader.count(MAX_CLIENTS)):
-        reader.varuint()  # client
+        client = reader.varuint()
         ranges = reader.count(MAX_STRUCTS)
-        deletions += ranges
+        if len(deleted) + ranges > MAX_STRUCTS:
+            raise ProtocolError("too many deleted ranges")
         for _ in range(ranges):
-            reader.varuint()  # clock
-            reader.varuint()  # length
+            deleted.append((client, reader.varuint(), reader.varuint()))  # clock, length
     if not reader.done():
         raise ProtocolError("bytes after the update")
-    return UpdateInfo(structs, deletions)
+    return structs, deleted
 
 
 def _struct(reader: _Reader) -> None:

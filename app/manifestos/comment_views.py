@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import abort, flash, redirect, url_for
-from flask_babel import gettext as _
+from flask import abort, redirect, url_for
 from flask_login import current_user, login_required
 
 from app.errors import ServiceError
 from app.extensions import db, limiter
 from app.formtools import ConfirmForm
-from app.manifestos import bp, comments, queries
+from app.manifestos import bp, comments, queries, views
 from app.manifestos.forms import CommentForm
 from app.models import ManifestoComment
 from app.permissions import can_comment_manifesto, require
@@ -29,6 +28,13 @@ def _anchor(value: str | None) -> bytes | None:
         abort(400)
 
 
+def _refused(manifesto, form: CommentForm):
+    """The page again with the comment and why it was refused: nothing typed is lost."""
+    if form.parent.data:  # an answer: back in its thread's form
+        return views.page_response(manifesto, CommentForm(formdata=None), 400, reply=form)
+    return views.page_response(manifesto, form, 400)
+
+
 @bp.post("/<int:manifesto_id>/comments")
 @login_required
 @limiter.limit(COMMENT_LIMIT)
@@ -38,8 +44,7 @@ def add_comment(manifesto_id: int):
     require(can_comment_manifesto(current_user, manifesto))
     form = CommentForm()
     if not form.validate_on_submit():
-        flash(_("Please write a comment."), "error")
-        return redirect(url_for("manifestos.page", manifesto_id=manifesto.id, _anchor="comments"))
+        return _refused(manifesto, form)
     parent = None
     if form.parent.data:
         if not form.parent.data.isdigit():
@@ -53,8 +58,9 @@ def add_comment(manifesto_id: int):
             _anchor(form.anchor.data), parent,
         )  # fmt: skip
     except ServiceError as error:
-        flash(str(error), "error")
-        return redirect(url_for("manifestos.page", manifesto_id=manifesto.id, _anchor="comments"))
+        on_passage = error.code in ("bad_anchor", "no_passage") and parent is None
+        (form.quote if on_passage else form.body).errors = [str(error)]
+        return _refused(manifesto, form)
     thread = comment.parent_id or comment.id
     return redirect(url_for("manifestos.page", manifesto_id=manifesto.id,
                             _anchor=f"comment-{thread}"))  # fmt: skip

@@ -9,14 +9,14 @@ comment where they are found.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-import pycrdt
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.collab import store
+from app.collab import positions, store
 from app.db import atomic
 from app.errors import ServiceError
 from app.extensions import db
@@ -27,8 +27,7 @@ from app.permissions import can_comment_manifesto
 
 BODY_CHARS = 2_000
 QUOTE_CHARS = 300
-MAX_ANCHOR_BYTES = 64
-MAX_COMMENTS = 500  # per manifesto, shown and placed
+MAX_COMMENTS = 500  # per manifesto (answers included): every page view places them all
 
 
 @dataclass
@@ -66,6 +65,11 @@ def add(
     else:
         anchor, quote = _anchor(manifesto, anchor, quote.strip()[:QUOTE_CHARS])
     with atomic():
+        if _count(manifesto) >= MAX_COMMENTS:
+            raise ServiceError(
+                "full",
+                _("This manifesto has %(num)d comments, the most it can hold.", num=MAX_COMMENTS),
+            )
         comment = ManifestoComment(
             manifesto_id=manifesto.id,
             parent_id=parent.id if parent else None,
@@ -79,36 +83,53 @@ def add(
     return comment
 
 
+def _count(manifesto: Manifesto) -> int:
+    return db.session.scalar(
+        select(func.count(ManifestoComment.id)).where(ManifestoComment.manifesto_id == manifesto.id)
+    )
+
+
 def _anchor(manifesto: Manifesto, anchor: bytes | None, quote: str) -> tuple[bytes, str]:
     """A checked anchor and its quote: the editor's relative position, or the quote found."""
+    text, state, _version = _current(manifesto)
+    if anchor is not None:
+        at = positions.indexes(state, text, [anchor])[anchor]
+        if at is None or at >= len(text):
+            raise ServiceError("bad_anchor", _("This passage could not be found."))
+        return anchor, quote or _words_at(text, at)
+    if not quote:
+        raise ServiceError("no_passage", _("Copy the words of the passage you comment on."))
+    found = text.find(quote)
+    if found < 0:
+        raise ServiceError("bad_anchor", _("This passage could not be found."))
+    return positions.encode(state, text, found), quote
+
+
+def _current(manifesto: Manifesto) -> tuple[str, bytes, int]:
+    """The manifesto's text now, its whole document as an update, and its version."""
     copy = store.live(manifesto.document_id)
     with copy.lock:
         store.catch_up(copy)
-        text = str(copy.text)
-        if anchor is not None:
-            at = _index(copy, anchor)
-            if at is None:
-                raise ServiceError("bad_anchor", _("This passage could not be found."))
-            return anchor, quote or _words_at(text, at)
-        if not quote:
-            raise ServiceError("no_passage", _("Copy the words of the passage you comment on."))
-        found = text.find(quote)
-        if found < 0:
-            raise ServiceError("bad_anchor", _("This passage could not be found."))
-        # Sticky indexes count characters (while pycrdt's Text counts UTF-8 bytes).
-        sticky = pycrdt.StickyIndex.new(copy.text, found, pycrdt.Assoc.AFTER)
-        return sticky.encode(), quote
+        return str(copy.text), copy.doc.get_update(), copy.seq
 
 
-def _index(copy: store.Live, anchor: bytes) -> int | None:
-    """Where an anchor is now, in characters (None: not a position in this text)."""
-    if not anchor or len(anchor) > MAX_ANCHOR_BYTES:
-        return None
-    try:
-        at = pycrdt.StickyIndex.decode(anchor, copy.text).get_index()
-    except Exception:  # noqa: BLE001 - malformed bytes from a client, or a deleted passage
-        return None
-    return at if at is not None and at >= 0 else None
+def _places(manifesto: Manifesto, anchors: list[bytes]) -> tuple[str, dict[bytes, int | None]]:
+    """The text now and where each anchor is in it (kept until the text changes)."""
+    text, state, version = _current(manifesto)
+    kept_version, places = _placed.get(manifesto.document_id, (None, {}))
+    if kept_version != version:
+        places = {}
+    missing = [anchor for anchor in anchors if anchor not in places]
+    if missing:
+        places = {**places, **positions.indexes(state, text, missing)}
+        _placed[manifesto.document_id] = (version, places)
+    return text, places
+
+
+# Where anchors are, per document and version: reading one costs a scratch copy of the
+# document (positions.indexes), so pages shown between two edits do not pay it again.
+_placed: dict[int, tuple[int, dict[bytes, int | None]]] = {}
+store.FORGET_HOOKS.append(_placed.clear)
 
 
 def _words_at(text: str, at: int, width: int = 80) -> str:
@@ -137,16 +158,15 @@ def placed(manifesto: Manifesto) -> list[Placed]:
     for comment in rows:
         if comment.parent_id in threads:
             threads[comment.parent_id].replies.append(comment)
-    copy = store.live(manifesto.document_id)
-    with copy.lock:
-        store.catch_up(copy)
-        text = str(copy.text)
-        starts = _paragraph_starts(text)
-        for thread in threads.values():
-            at = _index(copy, thread.comment.anchor) if thread.comment.anchor else None
-            if at is not None:
-                thread.paragraph = sum(1 for start in starts if start <= at) or 1
-                thread.context = _words_at(text, at)
+    text, places = _places(
+        manifesto, [t.comment.anchor for t in threads.values() if t.comment.anchor]
+    )
+    starts = _paragraph_starts(text)
+    for thread in threads.values():
+        at = places.get(thread.comment.anchor) if thread.comment.anchor else None
+        if at is not None and at < len(text):
+            thread.paragraph = bisect_right(starts, at) or 1
+            thread.context = _words_at(text, at)
     return sorted(
         threads.values(),
         key=lambda t: (t.paragraph is None, t.paragraph or 0, t.comment.id),

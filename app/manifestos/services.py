@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from app import realtime
 from app.collab import protocol, store
 from app.collab import services as collab
+from app.collab.positions import utf8_len
 from app.db import atomic
 from app.errors import ServiceError
 from app.extensions import db
@@ -196,14 +197,10 @@ def _replacement(state: bytes, old: str, new: str) -> bytes | None:
     before = scratch.get_state()
     shared = scratch.get(store.ROOT, type=pycrdt.Text)
     # pycrdt counts in UTF-8 bytes; cutting at character boundaries keeps every byte whole.
-    at, removed = _utf8(old[:start]), _utf8(old[start : len(old) - end])
+    at, removed = utf8_len(old[:start]), utf8_len(old[start : len(old) - end])
     with scratch.transaction():
         if removed:
             del shared[at : at + removed]
         if len(new) - end > start:
             shared.insert(at, new[start : len(new) - end])
     return scratch.get_update(before)
-
-
-def _utf8(text: str) -> int:
-    return len(text.encode("utf-8"))

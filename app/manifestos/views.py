@@ -71,6 +71,11 @@ def new():
 def page(manifesto_id: int):
     """A manifesto: its stage, committee and text (read; no script needed)."""
     manifesto = queries.get_or_404(manifesto_id, current_user)
+    return page_response(manifesto, CommentForm())
+
+
+def page_response(manifesto, comment_form, status: int = 200, reply=None):
+    """A manifesto's page, with this comment form, or this answer, refused and kept."""
     html, version = services.rendered(manifesto)
     signing = [
         o for o in my_orgs(current_user) if can_endorse_manifesto(current_user, manifesto, o)
@@ -92,8 +97,9 @@ def page(manifesto_id: int):
         can_manage=can_manage_manifesto(current_user, manifesto),
         can_comment=can_comment,
         threads=comments.placed(manifesto) if can_comment else [],
-        comment_form=CommentForm(),
-    )
+        comment_form=comment_form,
+        reply=reply,
+    ), status
 
 
 @bp.get("/<int:manifesto_id>/edit")
@@ -108,9 +114,12 @@ def edit(manifesto_id: int):
 
 def editor_page(manifesto, form, status: int = 200, conflict=None, translation=None):
     """The editor (or the conflict page) of a manifesto's text or of one of its translations."""
+    comment_form = None  # comments are on the manifesto's text, not on its translations
     if translation is None:
         ids = {"manifesto_id": manifesto.id}
         doc_name, title, language = f"manifesto:{manifesto.id}", manifesto.title, manifesto.language
+        if can_comment_manifesto(current_user, manifesto):
+            comment_form = CommentForm()
         save_url = url_for("manifestos.save_text", **ids)
         back_url = url_for("manifestos.page", **ids)
     else:
@@ -123,7 +132,7 @@ def editor_page(manifesto, form, status: int = 200, conflict=None, translation=N
     return render_template(
         "manifestos/conflict.html" if conflict else "manifestos/edit.html",
         manifesto=manifesto, form=form, conflict=conflict, doc_name=doc_name, title=title,
-        language=language, save_url=save_url, back_url=back_url,
+        language=language, save_url=save_url, back_url=back_url, comment_form=comment_form,
     ), status  # fmt: skip
 
 
@@ -136,13 +145,13 @@ def save_text(manifesto_id: int):
     require(can_write_manifesto(current_user, manifesto))
     form = TextForm()
     if not form.validate_on_submit():
-        return render_template("manifestos/edit.html", manifesto=manifesto, form=form), 400
+        return editor_page(manifesto, form, 400)
     try:
         conflict = services.save_text(current_user, manifesto, form.text.data or "",
                                       form.version.data)  # fmt: skip
     except ServiceError as error:
         form.text.errors = [str(error)]
-        return render_template("manifestos/edit.html", manifesto=manifesto, form=form), 400
+        return editor_page(manifesto, form, 400)
     if conflict is not None:
         fresh = TextForm(
             formdata=None, data={"text": conflict.current, "version": conflict.version}

@@ -14,6 +14,7 @@ import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
 import { CollabSession } from "./collab/protocol.js";
 import { colourIndex, remoteCursors } from "./collab/cursors.js";
 import { useConstructedStylesheets } from "./collab/csp-styles.js";
+import { anchorFromSelection } from "./collab/comment-anchor.js";
 
 const REQUEST_TIMEOUT_MS = 20000;
 const FALLBACK_MS = 15000; // no live text by then: give the plain form back
@@ -61,6 +62,7 @@ function start() {
         yCollab(ytext, null, { undoManager }),
         remoteCursors(awareness, ydoc, ytext),
         access.of(accessFor(editable)),
+        anchorFromSelection(document.querySelector("#comment-on-passage form"), ytext),
       ],
     }),
   });
