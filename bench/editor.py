@@ -113,6 +113,7 @@ class Editor:
         self.text = self.doc.get("text", type=pycrdt.Text)
         self.lock = threading.Lock()
         self.round_trips: list[float] = []
+        self.refused: list[str] = []  # error codes of changes the server did not take
         self.last_sent = 0.0
         self.changed_at = 0.0  # when this copy's text last changed (an edit or a push)
         self.client = socketio.Client(reconnection=False, handle_sigint=False)
@@ -161,6 +162,8 @@ class Editor:
         ack = self._send(protocol.sync_message(protocol.SYNC_UPDATE, update))
         if ack.get("ok"):
             self.round_trips.append(now() - began)
+        else:  # not resent (a browser would): the copies then differ, and the run says why
+            self.refused.append(str(ack.get("error")))
 
     def snapshot(self) -> str:
         with self.lock:
@@ -198,6 +201,7 @@ def editor_process(pipe, url: str, cookies: list, name: str, args, first: int) -
             time.sleep(0.05)
         pipe.send({
             "trips": [t for editor in editors for t in editor.round_trips],
+            "refused": [code for editor in editors for code in editor.refused],
             "last_sent": max(editor.last_sent for editor in editors),
             "copies": [(editor.snapshot(), editor.changed_at) for editor in editors],
         })  # fmt: skip
@@ -235,6 +239,9 @@ def run_load(url: str, cookies: list, name: str, args) -> dict:
     trips = sorted(t for r in reports for t in r["trips"])
     copies = [copy for r in reports for copy in r["copies"]]
     last_sent = max(r["last_sent"] for r in reports)
+    refused = [code for r in reports for code in r["refused"]]
+    if refused:
+        print(f"  {len(refused)} changes refused: {sorted(set(refused))}", flush=True)
     same = len({text for text, _changed in copies}) == 1
     identical = max(changed for _text, changed in copies) - last_sent if same else None
     return {"changes": len(trips), "p50": pct(trips, 50), "p95": pct(trips, 95),

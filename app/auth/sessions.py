@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import g, has_request_context, request
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.db import atomic, on_commit
 from app.extensions import db
@@ -56,8 +56,9 @@ def load_user(key: str) -> User | None:
     if parsed is None:
         return None
     number, token = parsed
+    # One round trip for both (every socket event loads its person again).
     row = db.session.scalar(
-        select(UserSession).options(selectinload(UserSession.user)).where(UserSession.id == number)
+        select(UserSession).options(joinedload(UserSession.user)).where(UserSession.id == number)
     )
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None

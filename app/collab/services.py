@@ -10,6 +10,7 @@ relayed, so what others receive is always in the log.
 from __future__ import annotations
 
 import base64
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ from app.collab import hosts, protocol, store
 from app.db import atomic
 from app.errors import ServiceError
 from app.extensions import db, socketio
+
+log = logging.getLogger(__name__)
 
 MAX_AWARENESS_BYTES = 8 * 1024  # a cursor, a name and a colour
 
@@ -114,7 +117,15 @@ def _answer_step1(document_id: int, state_vector: bytes) -> bytes:
 
 
 def apply(document_id: int, user_id: int | None, update: bytes) -> int:
-    """Check, store and apply one v1 update; its sequence number (0: it held nothing)."""
+    """Check, store and apply one v1 update; its sequence number (0: it held nothing).
+
+    Changes to one document wait for its lock; whoever takes it applies and stores every
+    change waiting by then, in one commit (a group commit: under a crowd, one disk write
+    for several changes instead of a queue of them). Each change is still checked alone and
+    refused alone, and is applied to the live copy only with the commit that stores it, so
+    what the copy answers is always in the log. What follows a store (checkpoints, folding
+    the log) runs after the lock is released, so that the next changes need not wait for it.
+    """
     try:
         info = protocol.check_update(update)
     except protocol.ProtocolError as error:
@@ -122,36 +133,116 @@ def apply(document_id: int, user_id: int | None, update: bytes) -> int:
     if info.structs == 0 and info.deletions == 0:
         return 0  # a client's sync step 2 with nothing new
     copy = store.live(document_id)
+    mine = store.Waiting(user_id, update)
+    with copy.waiting_lock:
+        copy.waiting.append(mine)
+    stored = None
     with copy.lock:
-        store.catch_up(copy)
-        if copy.stored_bytes + len(update) > store.MAX_STORED_BYTES:
-            raise ServiceError("too_long", _("This text is as long as a text here may be."))
-        try:
-            copy.doc.apply_update(update)
-        except Exception as error:  # pycrdt refused what the walk accepted: nothing stored
-            store.reset(copy)
-            raise _refused() from error
-        # Measured after applying (a change both removes and adds); the copy that went over
-        # is dropped, so the next use reads the log, which never held this change.
-        if len(copy.text) > store.MAX_CHARS and len(str(copy.text)) > store.MAX_CHARS:
-            store.reset(copy)
-            raise ServiceError("too_long", _("This text is as long as a text here may be."))
-        try:
-            with atomic():
-                seq = store.append(document_id, user_id, update)
-        except BaseException:
-            store.reset(copy)  # the copy holds a change the log does not
-            db.session.rollback()
-            raise
-        if seq == copy.seq + 1:
-            copy.seq = seq
-            copy.stored_bytes += len(update)
-        else:  # another process stored updates in between: read them (ours again is a no-op)
+        if not mine.done.is_set():  # not stored with an earlier turn's changes
+            stored = _store_waiting(copy)
+    if stored is not None:
+        _after_store(copy, stored)
+    if mine.refusal is not None:  # said in the sender's language, not the storer's
+        raise _too_long() if mine.refusal == "too_long" else _refused()
+    if mine.error is not None:
+        raise mine.error
+    return mine.seq
+
+
+def _store_waiting(copy: store.Live) -> int | None:
+    """Apply and store every change waiting for this document (under copy.lock).
+
+    The last number stored, or None if every change was refused.
+    """
+    with copy.waiting_lock:
+        turn, copy.waiting = copy.waiting, []
+    try:
+        if copy.seq == 0:  # never read (or reset): check sizes against the whole text
             store.catch_up(copy)
-        compacting = copy.seq - copy.snapshot_seq > store.COMPACT_AFTER
-        for hook in hosts.AFTER_STORE:
-            hook(document_id, seq, compacting)
-        if compacting:
-            with atomic():
-                store.compact(copy)
-        return seq
+        accepted = _apply_each(copy, turn)
+        return _store(copy, accepted) if accepted else None
+    except BaseException as error:
+        for change in turn:
+            if change.refusal is None and change.error is None and not change.seq:
+                change.error = error
+        raise
+    finally:
+        for change in turn:
+            change.done.set()
+
+
+def _apply_each(copy: store.Live, turn: list[store.Waiting]) -> list[store.Waiting]:
+    """Apply the changes one by one to the copy; those refused are marked and left out."""
+    accepted: list[store.Waiting] = []
+    size = copy.stored_bytes
+    for change in turn:
+        if size + len(change.data) > store.MAX_STORED_BYTES:
+            change.refusal = "too_long"
+            continue
+        try:
+            copy.doc.apply_update(change.data)
+            # Measured after applying (a change both removes and adds).
+            if len(copy.text) > store.MAX_CHARS and len(str(copy.text)) > store.MAX_CHARS:
+                change.refusal = "too_long"
+        except Exception:  # pycrdt refused what the walk accepted: nothing stored
+            log.warning("pycrdt refused a checked update", exc_info=True)
+            change.refusal = "refused"
+        if change.refusal is not None:
+            # The copy may hold the refused change: read the log again, then what was accepted.
+            store.reset(copy)
+            store.catch_up(copy)
+            for earlier in accepted:
+                copy.doc.apply_update(earlier.data)
+            continue
+        accepted.append(change)
+        size += len(change.data)
+    return accepted
+
+
+def _store(copy: store.Live, accepted: list[store.Waiting]) -> int:
+    """Store the applied changes in one commit; the last number stored."""
+    try:
+        with atomic():
+            seqs = store.append(copy.document_id, [(c.user_id, c.data) for c in accepted])
+    except BaseException:
+        store.reset(copy)  # the copy holds changes the log does not
+        db.session.rollback()
+        raise
+    for change, seq in zip(accepted, seqs, strict=True):
+        change.seq = seq
+    if seqs[0] == copy.seq + 1:
+        copy.seq = seqs[-1]
+        copy.stored_bytes += sum(len(c.data) for c in accepted)
+    else:  # another process stored updates in between: read them (ours again are no-ops)
+        store.catch_up(copy)
+    return seqs[-1]
+
+
+def _after_store(copy: store.Live, seq: int) -> None:
+    """The owners' hooks (a checkpoint when due), then fold the log into a snapshot if due.
+
+    The changes are stored: a hook that fails is logged, never the change's failure (its
+    sender would send it again, and the others would not receive it). Folding holds the
+    lock from the owners' last look (a checkpoint: a revision's authors are read from the
+    log) to the snapshot, so no change slips between the two.
+    """
+    with copy.after_lock:
+        try:
+            for hook in hosts.AFTER_STORE:
+                hook(copy.document_id, seq, False)
+            if copy.seq - copy.snapshot_seq <= store.COMPACT_AFTER:
+                return
+            with copy.lock:
+                store.catch_up(copy)
+                if copy.seq - copy.snapshot_seq > store.COMPACT_AFTER:  # not done meanwhile
+                    for hook in hosts.AFTER_STORE:
+                        hook(copy.document_id, copy.seq, True)
+                    with atomic():
+                        store.compact(copy)
+        except Exception:
+            db.session.rollback()
+            log.exception("after storing changes to shared document %s", copy.document_id)
+
+
+def _too_long() -> ServiceError:
+    return ServiceError("too_long", _("This text is as long as a text here may be."))

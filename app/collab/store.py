@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import pycrdt
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from app.extensions import db
 from app.models import CollabDocument, CollabUpdate
@@ -31,6 +31,18 @@ CACHED = 32  # live documents kept per process
 
 
 @dataclass
+class Waiting:
+    """A checked change waiting for its turn to be applied and stored (services.apply)."""
+
+    user_id: int | None
+    data: bytes
+    done: threading.Event = field(default_factory=threading.Event)
+    seq: int = 0  # once stored
+    refusal: str | None = None  # "too_long" or "refused": the sender's thread says why
+    error: BaseException | None = None  # the store failed
+
+
+@dataclass
 class Live:
     """A document in memory: its pycrdt copy and how far into the log it has read."""
 
@@ -40,6 +52,11 @@ class Live:
     snapshot_seq: int = 0  # as last read: the log's length is seq - snapshot_seq
     stored_bytes: int = 0  # as last read, plus what this process stored since
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # Changes sent meanwhile, stored together by whoever holds the lock next (one commit).
+    waiting: list[Waiting] = field(default_factory=list)
+    waiting_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The owners' hooks after a store (checkpoints), one thread at a time, outside `lock`.
+    after_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def text(self) -> pycrdt.Text:
@@ -124,23 +141,31 @@ def catch_up(copy: Live) -> None:
         copy.seq = seq
 
 
-def append(document_id: int, user_id: int | None, data: bytes) -> int:
-    """Store one validated update at the end of the log; its sequence number.
+def append(document_id: int, changes: list[tuple[int | None, bytes]]) -> list[int]:
+    """Store validated updates, (author id, update) each, at the end of the log; their numbers.
 
-    ``last_seq + 1`` in one UPDATE: the row stays locked until commit, so two writers (even
-    in two processes) get consecutive numbers, never the same one, never a gap.
+    ``last_seq + n`` in one UPDATE: the row stays locked until commit, so two writers (even
+    in two processes) get consecutive numbers, never the same ones, never a gap.
     """
-    seq = db.session.execute(
+    last = db.session.execute(
         update(CollabDocument)
         .where(CollabDocument.id == document_id)
         .values(
-            last_seq=CollabDocument.last_seq + 1,
-            stored_bytes=CollabDocument.stored_bytes + len(data),
+            last_seq=CollabDocument.last_seq + len(changes),
+            stored_bytes=CollabDocument.stored_bytes + sum(len(data) for _, data in changes),
         )
         .returning(CollabDocument.last_seq)
     ).scalar_one()
-    db.session.add(CollabUpdate(document_id=document_id, seq=seq, data=data, user_id=user_id))
-    return seq
+    seqs = list(range(last - len(changes) + 1, last + 1))
+    # A plain INSERT: the unit of work's flush would cost more than the statement itself.
+    db.session.execute(
+        insert(CollabUpdate),
+        [
+            {"document_id": document_id, "seq": seq, "data": data, "user_id": user_id}
+            for seq, (user_id, data) in zip(seqs, changes, strict=True)
+        ],
+    )
+    return seqs
 
 
 def compact(copy: Live) -> None:

@@ -1,0 +1,119 @@
+"""Changes sent at once to one shared document: stored together, each answered alone.
+
+Whoever takes the document's lock stores every change waiting by then in one commit. These
+run on a database file, where each thread has its own connection as on the real server.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pycrdt
+import pytest
+from sqlalchemy import func, select
+
+from app.collab import hosts, services, store
+from app.errors import ServiceError
+from app.extensions import db
+from app.models import CollabUpdate
+from tests.conftest import running_app
+from tests.test_collab import document_id, notes, reloaded  # noqa: F401 - notes: a fixture
+
+SENDERS = 6
+
+
+@pytest.fixture
+def app(tmp_path):
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'group.sqlite3'}"
+    with running_app(tmp_path, SQLALCHEMY_DATABASE_URI=url) as app:
+        yield app
+
+
+def _changes(words: list[str]) -> list[bytes]:
+    """One v1 update per word, each typed by a client of its own on an empty text."""
+    updates = []
+    for word in words:
+        doc = pycrdt.Doc()
+        doc.get("text", type=pycrdt.Text).insert(0, word)
+        updates.append(doc.get_update())
+    return updates
+
+
+def _send_at_once(app, doc: int, updates: list[bytes], held: threading.Event) -> list:
+    """Each update from its own thread, while the first store is held back; their answers."""
+    answers: list = [None] * len(updates)
+
+    def send(index: int) -> None:
+        with app.test_request_context():
+            try:
+                answers[index] = services.apply(doc, None, updates[index])
+            except ServiceError as error:
+                answers[index] = error.code
+            finally:
+                db.session.remove()
+
+    first = threading.Thread(target=send, args=(0,))
+    first.start()
+    assert held.wait(10)  # the first change is being stored: the others queue behind it
+    others = [threading.Thread(target=send, args=(i,)) for i in range(1, len(updates))]
+    for thread in others:
+        thread.start()
+    while len(store.live(doc).waiting) < len(others):
+        threading.Event().wait(0.01)
+    held.set()
+    for thread in [first, *others]:
+        thread.join(30)
+    return answers
+
+
+def _hold_first_store(monkeypatch) -> tuple[threading.Event, list[int]]:
+    """Make the first store wait until told; record how many changes each store held."""
+    held, sizes, real = threading.Event(), [], store.append
+
+    def append(document: int, changes: list) -> list[int]:
+        sizes.append(len(changes))
+        if len(sizes) == 1:
+            held.set()  # tell the test the store began ...
+            held.clear()
+            assert held.wait(10)  # ... and wait for its go
+        return real(document, changes)
+
+    monkeypatch.setattr(store, "append", append)
+    return held, sizes
+
+
+def test_changes_sent_at_once_are_all_stored_in_fewer_commits(app, world, notes, monkeypatch):  # noqa: F811
+    held, sizes = _hold_first_store(monkeypatch)
+    words = [f"palabra{n} " for n in range(SENDERS)]
+    answers = _send_at_once(app, document_id(notes), _changes(words), held)
+    assert sorted(answers) == list(range(1, SENDERS + 1))  # each its own number, no gap
+    assert sizes == [1, SENDERS - 1]  # the waiting ones went in one commit
+    text = reloaded(notes)
+    assert all(word in text for word in words)
+    count = select(func.count()).select_from(CollabUpdate)
+    assert db.session.scalar(count) == SENDERS
+
+
+def test_a_change_refused_in_a_turn_leaves_the_others_stored(app, world, notes, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(store, "MAX_CHARS", 40)
+    held, _sizes = _hold_first_store(monkeypatch)
+    words = ["uno ", "dos ", "x" * 60, "tres "]
+    answers = _send_at_once(app, document_id(notes), _changes(words), held)
+    assert answers[2] == "too_long"
+    assert sorted(a for a in answers if isinstance(a, int)) == [1, 2, 3]
+    text = reloaded(notes)
+    assert "x" not in text and all(word in text for word in ("uno ", "dos ", "tres "))
+    assert services.text(document_id(notes)) == text  # the live copy holds what is stored
+
+
+def test_a_failing_checkpoint_does_not_fail_a_stored_change(app, world, notes, monkeypatch):  # noqa: F811
+    """The change is in the log: its sender must hear so (or it sends it again) and the
+    others must receive it; the failure is only logged."""
+
+    def broken(*_args) -> None:
+        raise RuntimeError("a checkpoint that fails")
+
+    monkeypatch.setattr(hosts, "AFTER_STORE", [broken])
+    assert services.apply(document_id(notes), None, _changes(["guardado"])[0]) == 1
+    assert reloaded(notes) == "guardado"
