@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,6 +115,18 @@ def running_app(tmp_path: Path, **overrides):
             engine.dispose()
 
 
+@contextmanager
+def app_on_a_file(tmp_path: Path):
+    """An application whose threads each have their own connection, as on the real server.
+
+    The in-memory database is one connection shared by every thread: one thread's rollback
+    at the end of a request could undo another's half-written work.
+    """
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'site.sqlite3'}"
+    with running_app(tmp_path, SQLALCHEMY_DATABASE_URI=url) as app:
+        yield app
+
+
 @pytest.fixture
 def app(tmp_path):
     """A fresh application with an empty in-memory database."""
@@ -142,9 +155,7 @@ def sign_in(client, user: User) -> None:
         session["_fresh"] = True
 
 
-def login_with_form(
-    client, email: str, password: str = factories.PASSWORD, headers=None, **extra
-):
+def login_with_form(client, email: str, password: str = factories.PASSWORD, headers=None, **extra):
     """Sign in through the real form, the way a person does."""
     return client.post(
         "/account/login", data={"email": email, "password": password, **extra}, headers=headers

@@ -6,7 +6,6 @@ run on a database file, where each thread has its own connection as on the real 
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pycrdt
@@ -17,7 +16,7 @@ from app.collab import hosts, services, store
 from app.errors import ServiceError
 from app.extensions import db
 from app.models import CollabUpdate
-from tests.conftest import running_app
+from tests.conftest import app_on_a_file
 from tests.test_collab import document_id, notes, reloaded  # noqa: F401 - notes: a fixture
 
 SENDERS = 6
@@ -25,8 +24,7 @@ SENDERS = 6
 
 @pytest.fixture
 def app(tmp_path):
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'group.sqlite3'}"
-    with running_app(tmp_path, SQLALCHEMY_DATABASE_URI=url) as app:
+    with app_on_a_file(tmp_path) as app:
         yield app
 
 

@@ -8,7 +8,6 @@ an event with one place takes one "going", a request to join is decided once.
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import datetime
 
@@ -31,7 +30,7 @@ from app.models import (
 from app.orgs import services as orgs
 from app.tokens import new_token, token_digest
 from tests import factories
-from tests.conftest import running_app, sign_in
+from tests.conftest import app_on_a_file, sign_in
 
 PEOPLE = 4
 
@@ -39,8 +38,7 @@ PEOPLE = 4
 @pytest.fixture
 def shared_app(tmp_path):
     """An app whose requests really run side by side (not one shared in-memory connection)."""
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'race.sqlite3'}"
-    with running_app(tmp_path, SQLALCHEMY_DATABASE_URI=url) as app:
+    with app_on_a_file(tmp_path) as app:
         yield app
 
 
@@ -105,9 +103,9 @@ def test_a_reset_link_sets_one_password(shared_app):
     clients = [shared_app.test_client() for _ in passwords]
     results = at_once(
         [
-            lambda c=c, p=p: c.post(
-                f"/account/reset/{token}", data={"password": p, "confirm": p}
-            ).status_code
+            lambda c=c, p=p: (
+                c.post(f"/account/reset/{token}", data={"password": p, "confirm": p}).status_code
+            )
             for c, p in zip(clients, passwords, strict=True)
         ]
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from sqlalchemy import func, select
 from app.library import worker
 from app.models import Document, DocumentVisibility, StoredFile
 from tests import factories
-from tests.conftest import running_app, sign_in
+from tests.conftest import app_on_a_file, sign_in
 from tests.library_files import docx_bytes, fake_pdf, pdf_bytes
 
 SPANISH_PAGES = [
@@ -245,10 +244,7 @@ class TestWhileAFileIsRead:
 
     @pytest.fixture
     def app(self, tmp_path):
-        # The in-memory database is one connection shared by every thread: a page's
-        # end-of-request rollback could undo the worker's half-written outcome.
-        url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'site.sqlite3'}"
-        with running_app(tmp_path, SQLALCHEMY_DATABASE_URI=url) as app:
+        with app_on_a_file(tmp_path) as app:
             yield app
 
     def test_the_site_answers_while_a_pdf_bomb_is_being_read(self, client, world, db, app):
