@@ -106,3 +106,23 @@ def test_a_position_that_names_nothing_here_is_none():
     unknown = bytes([0, 0x81, 0x01, 5, 0])  # an item of a client this document never saw
     places = positions.indexes(state, "Texto", [b"", b"\x07garbage", b"\x00" * 80, unknown])
     assert set(places.values()) == {None}
+
+
+def test_reading_a_position_on_deleted_text_costs_at_most_two_copies(monkeypatch):
+    """Every page view places every comment: one whose words were all deleted must not cost
+    a scratch copy per character looked at after it."""
+    doc = pycrdt.Doc(client_id=7)
+    shared = doc.get("text", type=pycrdt.Text)
+    shared.insert(0, "Exigimos verdad y justicia.")
+    state = doc.get_update()
+    anchors = [positions.encode(state, str(shared), at) for at in (0, 9, 18)]
+    del shared[0 : positions.utf8_len("Exigimos verdad y justicia.")]
+    other = pycrdt.Doc(client_id=8)  # someone else writes a new text
+    other.apply_update(doc.get_update())
+    other.get("text", type=pycrdt.Text).insert(0, "Nuevo.")
+    copies = []
+    real = positions._scratch
+    monkeypatch.setattr(positions, "_scratch", lambda s: copies.append(1) or real(s))
+    places = positions.indexes(other.get_update(), "Nuevo.", anchors)
+    assert set(places.values()) == {None}  # the passage and all typed after it are gone
+    assert len(copies) <= 2 * len(anchors)

@@ -19,7 +19,7 @@ from app.collab import protocol
 from app.collab.store import ROOT
 
 MAX_POSITION_BYTES = 64  # kind, client id, clock and assoc: about 20 bytes
-FOLLOW_DELETED = 32  # characters looked at after a deleted one
+FOLLOW_DELETED = 32  # characters of its typing run looked at after a deleted one
 
 
 def utf8_len(text: str) -> int:
@@ -85,17 +85,18 @@ def indexes(state: bytes, text: str, positions: Iterable[bytes]) -> dict[bytes, 
         found[position] = len(text) if item == "end" else None
         if isinstance(item, tuple):
             client, clock = item
-            for step in range(FOLLOW_DELETED):
-                if (at := _find(state, text, client, clock + step)) is not None:
-                    found[position] = at
-                    break
+            # At most two scratch copies a position: its character, else (deleted) the run
+            # typed after it at once, whose first survivor in the text is the place.
+            found[position] = _find(state, text, client, clock, 1)
+            if found[position] is None:
+                found[position] = _find(state, text, client, clock, FOLLOW_DELETED)
     return found
 
 
-def _find(state: bytes, text: str, client: int, clock: int) -> int | None:
-    """The index in `text` of the character (client, clock); None if it is not there."""
+def _find(state: bytes, text: str, client: int, clock: int, length: int) -> int | None:
+    """Where the first still there of `length` characters from (client, clock) is in `text`."""
     scratch, shared = _scratch(state)
-    scratch.apply_update(protocol.deletion_update(client, clock))
+    scratch.apply_update(protocol.deletion_update(client, clock, length))
     after = str(shared)
     return _deleted_at(text, after) if len(after) < len(text) else None
 
