@@ -97,7 +97,8 @@ def on_message(user: User, data: dict) -> dict:
     raw = _decoded(data.get("message"))
     is_awareness = raw[:1] == bytes([protocol.MESSAGE_AWARENESS])
     _within(user, AWARENESS_LIMIT if is_awareness else UPDATE_LIMIT, "collab")
-    outcome = services.receive(user, host, owner, document_id, raw)
+    to = store.Relay(data["doc"], request.sid)
+    outcome = services.receive(user, host, owner, document_id, raw, to)
     if outcome.awareness:
         with _cursors_lock:
             _cursors.setdefault((request.sid, data["doc"], document_id), {}).update(

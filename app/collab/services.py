@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import pycrdt
 from flask_babel import gettext as _
 
 from app.collab import hosts, protocol, store
@@ -74,8 +75,19 @@ def text(document_id: int) -> str:
         return str(copy.text)
 
 
-def receive(user: Any, host: hosts.Host, owner: Any, document_id: int, data: bytes) -> Outcome:
-    """Handle one y-protocols message from a reader of the document."""
+def receive(
+    user: Any,
+    host: hosts.Host,
+    owner: Any,
+    document_id: int,
+    data: bytes,
+    to: store.Relay | None = None,
+) -> Outcome:
+    """Handle one y-protocols message from a reader of the document.
+
+    A change is relayed to the followers (``to``) by whoever stores it (see apply); other
+    messages come back in the outcome for the caller to relay.
+    """
     if len(data) > store.MAX_UPDATE_BYTES + 16:
         raise ServiceError("too_large", _("This change is too large to be sent at once."))
     try:
@@ -96,8 +108,8 @@ def receive(user: Any, host: hosts.Host, owner: Any, document_id: int, data: byt
         return Outcome(replies=[_answer_step1(document_id, message.payload)])
     if not host.can_write(user, owner):
         raise ServiceError("forbidden", _("You can read this text but not change it."))
-    apply(document_id, getattr(user, "id", None), message.payload)
-    return Outcome(relay=protocol.sync_message(protocol.SYNC_UPDATE, message.payload))
+    apply(document_id, getattr(user, "id", None), message.payload, to)
+    return Outcome()
 
 
 def _refused() -> ServiceError:
@@ -116,15 +128,19 @@ def _answer_step1(document_id: int, state_vector: bytes) -> bytes:
         return protocol.sync_message(protocol.SYNC_STEP2, copy.doc.get_update(state_vector))
 
 
-def apply(document_id: int, user_id: int | None, update: bytes) -> int:
-    """Check, store and apply one v1 update; its sequence number (0: it held nothing).
+def apply(
+    document_id: int, user_id: int | None, update: bytes, to: store.Relay | None = None
+) -> int:
+    """Check, store and apply one v1 update, then relay it; its sequence number (0: nothing).
 
     Changes to one document wait for its lock; whoever takes it applies and stores every
     change waiting by then, in one commit (a group commit: under a crowd, one disk write
-    for several changes instead of a queue of them). Each change is still checked alone and
-    refused alone, and is applied to the live copy only with the commit that stores it, so
-    what the copy answers is always in the log. What follows a store (checkpoints, folding
-    the log) runs after the lock is released, so that the next changes need not wait for it.
+    for several changes instead of a queue of them), and relays them to the followers as
+    one message (one write per follower for the turn, instead of one per change). Each
+    change is still checked alone and refused alone, and is applied to the live copy only
+    with the commit that stores it, so what the copy answers and what followers receive is
+    always in the log. What follows a store (relaying, checkpoints, folding the log) runs
+    after the lock is released, so that the next changes need not wait for it.
     """
     try:
         info = protocol.check_update(update)
@@ -133,15 +149,16 @@ def apply(document_id: int, user_id: int | None, update: bytes) -> int:
     if info.structs == 0 and info.deletions == 0:
         return 0  # a client's sync step 2 with nothing new
     copy = store.live(document_id)
-    mine = store.Waiting(user_id, update)
+    mine = store.Waiting(user_id, update, to)
     with copy.waiting_lock:
         copy.waiting.append(mine)
-    stored = None
+    stored: list[store.Waiting] = []
     with copy.lock:
         if not mine.done.is_set():  # not stored with an earlier turn's changes
             stored = _store_waiting(copy)
-    if stored is not None:
-        _after_store(copy, stored)
+    if stored:
+        _relay_turn(document_id, stored)
+        _after_store(copy, stored[-1].seq)
     if mine.refusal is not None:  # said in the sender's language, not the storer's
         raise _too_long() if mine.refusal == "too_long" else _refused()
     if mine.error is not None:
@@ -149,10 +166,10 @@ def apply(document_id: int, user_id: int | None, update: bytes) -> int:
     return mine.seq
 
 
-def _store_waiting(copy: store.Live) -> int | None:
+def _store_waiting(copy: store.Live) -> list[store.Waiting]:
     """Apply and store every change waiting for this document (under copy.lock).
 
-    The last number stored, or None if every change was refused.
+    The changes stored, in their order in the log (none if every change was refused).
     """
     with copy.waiting_lock:
         turn, copy.waiting = copy.waiting, []
@@ -160,7 +177,9 @@ def _store_waiting(copy: store.Live) -> int | None:
         if copy.seq == 0:  # never read (or reset): check sizes against the whole text
             store.catch_up(copy)
         accepted = _apply_each(copy, turn)
-        return _store(copy, accepted) if accepted else None
+        if accepted:
+            _store(copy, accepted)
+        return accepted
     except BaseException as error:
         for change in turn:
             if change.refusal is None and change.error is None and not change.seq:
@@ -199,8 +218,8 @@ def _apply_each(copy: store.Live, turn: list[store.Waiting]) -> list[store.Waiti
     return accepted
 
 
-def _store(copy: store.Live, accepted: list[store.Waiting]) -> int:
-    """Store the applied changes in one commit; the last number stored."""
+def _store(copy: store.Live, accepted: list[store.Waiting]) -> None:
+    """Store the applied changes in one commit (each is given its number)."""
     try:
         with atomic():
             seqs = store.append(copy.document_id, [(c.user_id, c.data) for c in accepted])
@@ -215,7 +234,27 @@ def _store(copy: store.Live, accepted: list[store.Waiting]) -> int:
         copy.stored_bytes += sum(len(c.data) for c in accepted)
     else:  # another process stored updates in between: read them (ours again are no-ops)
         store.catch_up(copy)
-    return seqs[-1]
+
+
+def _relay_turn(document_id: int, stored: list[store.Waiting]) -> None:
+    """Send a turn's stored changes to the followers, one message per name they follow.
+
+    Several changes go as one merged update to everyone, their senders included (Yjs
+    ignores what a copy already holds); a change alone in its turn skips its sender.
+    """
+    by_name: dict[str, list[store.Waiting]] = {}
+    for change in stored:
+        if change.relay is not None:
+            by_name.setdefault(change.relay.name, []).append(change)
+    for name, changes in by_name.items():
+        try:
+            if len(changes) == 1:
+                update, skip = changes[0].data, changes[0].relay.skip_sid
+            else:
+                update, skip = pycrdt.merge_updates(*(c.data for c in changes)), None
+            relay(name, document_id, protocol.sync_message(protocol.SYNC_UPDATE, update), skip)
+        except Exception:  # stored: a follower that misses it catches up at its next sync
+            log.exception("relaying changes to shared document %s", document_id)
 
 
 def _after_store(copy: store.Live, seq: int) -> None:

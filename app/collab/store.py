@@ -30,12 +30,21 @@ COMPACT_AFTER = 500  # updates in the log after the snapshot before it is folded
 CACHED = 32  # live documents kept per process
 
 
+@dataclass(frozen=True)
+class Relay:
+    """Where a stored change is sent: the name followers know the document by."""
+
+    name: str  # "<kind>:<owner id>", as in the events (hosts.parse)
+    skip_sid: str | None = None  # the sender's connection: it has the change already
+
+
 @dataclass
 class Waiting:
     """A checked change waiting for its turn to be applied and stored (services.apply)."""
 
     user_id: int | None
     data: bytes
+    relay: Relay | None = None  # to whom the change goes once stored (None: nobody)
     done: threading.Event = field(default_factory=threading.Event)
     seq: int = 0  # once stored
     refusal: str | None = None  # "too_long" or "refused": the sender's thread says why

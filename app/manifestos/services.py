@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from app import realtime
-from app.collab import protocol, store
 from app.collab import services as collab
+from app.collab import store
 from app.collab.positions import utf8_len
 from app.db import atomic
 from app.errors import ServiceError
@@ -169,8 +169,7 @@ def replace_in_document(
         update = _replacement(copy.doc.get_update(), current, new_text)
         if update is None:
             return None
-        collab.apply(document_id, user.id, update)
-    collab.relay(name, document_id, protocol.sync_message(protocol.SYNC_UPDATE, update))
+        collab.apply(document_id, user.id, update, store.Relay(name))
     return None
 
 
