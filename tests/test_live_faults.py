@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import LiveSocket, Message, RoomPresence, utcnow
 from app.rooms import events
 from tests import factories
-from tests.conftest import login_with_form, running_app, sign_in, socket_client
+from tests.conftest import channels_of, login_with_form, running_app, sign_in, socket_client
 from tests.test_rooms_sockets import browser, heard, joined, live, make_room, send
 
 HANDSHAKE = "/socket.io/?EIO=4&transport=polling"
@@ -396,3 +396,48 @@ def test_typing_notices_are_limited_per_account_across_rooms(app, world):
     for room in rooms:
         ana.emit("typing", {"room_id": room.id}, callback=True)
     assert len(heard(rosa, "typing")) == 20
+
+
+def test_an_event_of_a_session_ended_elsewhere_is_refused_at_once(app, world, monkeypatch):
+    """Until the heartbeat closes it, the connection of a signed-out session can send
+    nothing: each event checks that its session still works."""
+    from app.extensions import socketio
+
+    room = make_room(world)
+    ana = joined(app, world.member, room)
+    assert send(ana, room, "Antes")["ok"]
+    with monkeypatch.context() as dropped:
+        dropped.setattr(socketio.server, "disconnect", lambda *args, **kwargs: None)
+        ana.http.post("/account/logout")
+    assert ana.is_connected()
+    assert send(ana, room, "Después")["error"] == "unauthorised"
+
+
+def test_an_event_of_an_account_suspended_elsewhere_is_refused_at_once(app, world):
+    """An account suspended by a process that could not reach this one's connections sends
+    nothing more from them, before any heartbeat."""
+    room = make_room(world)
+    ana = joined(app, world.member, room)
+    assert send(ana, room, "Antes")["ok"]
+    world.member.suspended_at = utcnow()
+    db.session.commit()
+    assert send(ana, room, "Después")["error"] == "unauthorised"
+
+
+def test_tokens_changed_behind_the_connections_back_are_corrected_by_the_next_beat(app, world):
+    """Events are checked with the connection's channels, kept equal to the person's tokens
+    after every change of access. A change whose process died before bringing the
+    connections in line (here: a membership deleted by hand) is found by the next
+    heartbeat: the room is left and its events refused."""
+    from app.models import Membership
+
+    room = make_room(world)
+    ana = joined(app, world.member, room)
+    org_channel = f"org:{world.org.id}"
+    assert org_channel in channels_of(ana)
+    db.session.delete(db.session.scalar(select(Membership).filter_by(user_id=world.member.id)))
+    db.session.commit()
+    realtime.heartbeat()
+    assert org_channel not in channels_of(ana)
+    assert send(ana, room, "Ya no soy de aquí")["ok"] is False
+    assert ana.is_connected()  # the rest of the site stays live

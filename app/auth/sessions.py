@@ -8,7 +8,6 @@ out, changing the password or suspending an account works even against a copied 
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
 
 from flask import g, has_request_context, request
 from sqlalchemy import select, update
@@ -20,7 +19,7 @@ from app.models import User, UserSession, utcnow
 from app.realtime import disconnect_session, disconnect_user
 from app.tokens import new_token, token_digest
 
-SEEN_EVERY = timedelta(minutes=5)  # how often a session's "last seen" is written down
+SEEN_EVERY = UserSession.SEEN_EVERY
 
 
 def open_session(user: User, remember: bool = False) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -81,6 +81,7 @@ class UserSession(Base):
     """One signed-in session (a browser or phone), ended server-side on sign-out."""
 
     __tablename__ = "user_sessions"
+    SEEN_EVERY = timedelta(minutes=5)  # how often a session's "last seen" is written down
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

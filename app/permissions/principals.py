@@ -324,6 +324,13 @@ def _cache() -> dict[int, Principals] | None:
     return remembered("principals")
 
 
+def remember_principals(user_id: int, found: Principals) -> None:
+    """Use these tokens for this person until the next commit (read another way)."""
+    cache = _cache()
+    if cache is not None:
+        cache[user_id] = found
+
+
 def forget() -> None:
     """Drop what was remembered (after any commit or rollback: access may have changed)."""
     if has_app_context():
