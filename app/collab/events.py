@@ -59,7 +59,11 @@ def _encoded(data: bytes) -> str:
 
 
 def _following(document_id: int) -> bool:
-    return db.session.get(CollabPresence, (request.sid, document_id)) is not None
+    """Whether this connection follows the document (one indexed lookup, no object built)."""
+    found = select(CollabPresence.sid).where(
+        CollabPresence.sid == request.sid, CollabPresence.document_id == document_id
+    )
+    return db.session.scalar(found) is not None
 
 
 @realtime.socket_event("collab_join")

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, load_only
 
 from app.collab import hosts
 from app.extensions import db
 from app.models import Manifesto, ManifestoTranslation
 from app.permissions import MANIFESTO, TRANSLATION, can_write_manifesto, can_write_translation
 
+# A keystroke's event reads only what the audience and the host need: not the committee, not
+# the rendered text (up to a few hundred KB). Anything else is loaded if asked for.
+_FOLLOWED = [
+    load_only(Manifesto.id, Manifesto.status, Manifesto.visibility, Manifesto.document_id),
+    lazyload(Manifesto.committee),
+]
+
 HOST = hosts.register(
     hosts.Host(
         kind="manifesto",
-        # Only the columns the audience reads: not the committee (an event per keystroke).
-        find=lambda ident: db.session.get(
-            Manifesto, ident, options=[lazyload(Manifesto.committee)]
-        ),
+        find=lambda ident: db.session.get(Manifesto, ident, options=_FOLLOWED),
         audience=MANIFESTO,
         can_write=can_write_manifesto,
         document_id=lambda manifesto: manifesto.document_id,
