@@ -124,16 +124,16 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Server:
-    """A gunicorn server (gthread, one worker, as `make run`) on a free loopback port."""
+    """A gunicorn server (gthread, one worker as `make run`, or more) on a free loopback port."""
 
-    def __init__(self, app: str, env: dict, threads: int, log: Path) -> None:
+    def __init__(self, app: str, env: dict, threads: int, log: Path, workers: int = 1) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url, self.log = f"http://127.0.0.1:{self.port}", log
-        command = [str(BIN / "gunicorn"), "--worker-class", "gthread", "-w", "1", "--threads",
-                   str(threads), "-b", f"127.0.0.1:{self.port}", "--pythonpath", "bench",
-                   app]  # fmt: skip
+        command = [str(BIN / "gunicorn"), "--worker-class", "gthread", "-w", str(workers),
+                   "--threads", str(threads), "-b", f"127.0.0.1:{self.port}",
+                   "--pythonpath", "bench", app]  # fmt: skip
         with log.open("w") as out:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)  # noqa: S603
         try:

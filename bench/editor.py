@@ -317,14 +317,26 @@ def load_times(tmp: Path, updates: int) -> tuple[float, float, float]:
 
 
 def caravana(args, tmp: Path) -> dict:
-    env = {**os.environ, "CARAVANA_INSTANCE_DIR": str(tmp), "FLASK_APP": "wsgi",
+    if args.workers == 1:
+        return _caravana(args, tmp, {})
+    # Several processes (scaled mode): relays cross a throw-away redis-server.
+    from tests.live import redis_server
+
+    with redis_server() as url:
+        if url is None:
+            raise SystemExit("--workers > 1 needs redis-server")
+        return _caravana(args, tmp, {"SOCKETIO_MESSAGE_QUEUE": f"{url}/0"})
+
+
+def _caravana(args, tmp: Path, extra: dict) -> dict:
+    env = {**extra,**os.environ, "CARAVANA_INSTANCE_DIR": str(tmp), "FLASK_APP": "wsgi",
            "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "RATELIMIT_ENABLED": "false",
            "SOCKETS_PER_ADDRESS": str(args.editors + 10), "LIBRARY_WORKER": "0"}  # fmt: skip
     run = {"cwd": ROOT, "env": env, "check": True, "capture_output": True, "text": True}
     subprocess.run([str(BIN / "flask"), "db", "upgrade"], **run)  # noqa: S603
     prepare = [sys.executable, __file__, "--prepare-database", str(args.editors)]
     manifesto = int(subprocess.run(prepare, **run).stdout.split()[-1])  # noqa: S603
-    server = Server("wsgi:app", env, 64, tmp / "caravana.log")
+    server = Server("wsgi:app", env, 64, tmp / "caravana.log", workers=args.workers)
     try:
         emails = [f"bench{i}@caravana.example" for i in range(args.editors)]
         with ThreadPoolExecutor(2) as pool:
@@ -354,13 +366,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--updates", type=int, default=50_000, help="stored updates to load")
     parser.add_argument("--processes", type=int, default=3, help="client processes")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes (more than 1: with redis-server)")  # fmt: skip
     parser.add_argument("--prepare-database", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare_database:
         prepare_database(args.prepare_database)
         return 0
     print(f"editor: {args.editors} editors x {args.rate:g} changes/s for {args.seconds:g} s; "
-          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+          f"{args.workers} server process(es); {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="caravana-bench-editor-") as name:
         tmp = Path(name)
         results = {"caravana": caravana(args, tmp), "bare pycrdt relay": bare(args, tmp)}
