@@ -18,7 +18,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_socketio import join_room, leave_room
 from limits import parse
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 
 from app import ratelimit, realtime
 from app.collab import hosts, protocol, services, store
@@ -60,10 +60,16 @@ def _encoded(data: bytes) -> str:
 
 def _following(document_id: int) -> bool:
     """Whether this connection follows the document (one indexed lookup, no object built)."""
-    found = select(CollabPresence.sid).where(
-        CollabPresence.sid == request.sid, CollabPresence.document_id == document_id
+    found = db.session.scalar(_following_query(), {"sid": request.sid, "doc": document_id})
+    return found is not None
+
+
+@functools.cache
+def _following_query() -> Select:
+    """Built once: every keystroke's event asks."""
+    return select(CollabPresence.sid).where(
+        CollabPresence.sid == bindparam("sid"), CollabPresence.document_id == bindparam("doc")
     )
-    return db.session.scalar(found) is not None
 
 
 @realtime.socket_event("collab_join")
