@@ -280,7 +280,10 @@ def recheck_tokens(sids: list[str]) -> int:
         )
         for user_id, held in rows:
             stored.setdefault(user_id, []).append(frozenset(held or ()))
-    now = principals_of_ids(stored)
+    people = list(stored)
+    now: dict[int, Principals] = {}
+    for start in range(0, len(people), 500):  # the tokens query repeats the ids per kind
+        now.update(principals_of_ids(people[start : start + 500]))
     wrong = [
         user_id
         for user_id, held in stored.items()
