@@ -259,46 +259,55 @@ def heartbeat() -> None:
                 .values(seen_at=utcnow())
             )
     sweep()
-    realign(sids)
-    recheck_tokens(sids)
+    stored = _stored(sids)
+    realign(sids, stored)
+    recheck_tokens(stored)
 
 
-def recheck_tokens(sids: list[str]) -> int:
+def _stored(sids: list[str]) -> dict[str, tuple[int, frozenset[str]]]:
+    """Each of these connections' person and stored channels (gone ones left out)."""
+    stored: dict[str, tuple[int, frozenset[str]]] = {}
+    for start in range(0, len(sids), 500):  # a bounded number of parameters per statement
+        rows = db.session.execute(
+            select(LiveSocket.sid, LiveSocket.user_id, LiveSocket.channels).where(
+                LiveSocket.sid.in_(sids[start : start + 500])
+            )
+        )
+        stored.update((sid, (user_id, frozenset(held or ()))) for sid, user_id, held in rows)
+    return stored
+
+
+def recheck_tokens(stored: dict[str, tuple[int, frozenset[str]]]) -> int:
     """Bring in line the people of these connections whose stored channels are not their tokens.
 
     Every change of access calls sync_access after its commit; if that failed (a crash
     between the two), a connection would keep the channels, and with them the tokens its
     events are checked with (_sign_in_connection), of before the change. Each beat compares
-    them with the tokens read afresh; returns how many people were out of line.
+    them with the tokens read afresh (connections: sid -> person, stored channels); returns
+    how many people were out of line.
     """
-    stored: dict[int, list[frozenset[str]]] = {}
-    for start in range(0, len(sids), 500):
-        rows = db.session.execute(
-            select(LiveSocket.user_id, LiveSocket.channels).where(
-                LiveSocket.sid.in_(sids[start : start + 500])
-            )
-        )
-        for user_id, held in rows:
-            stored.setdefault(user_id, []).append(frozenset(held or ()))
-    people = list(stored)
+    people = sorted({user_id for user_id, _held in stored.values()})
     now: dict[int, Principals] = {}
     for start in range(0, len(people), 500):  # the tokens query repeats the ids per kind
         now.update(principals_of_ids(people[start : start + 500]))
-    wrong = [
-        user_id
-        for user_id, held in stored.items()
-        if any(h != channels.of_principals(now.get(user_id, ANONYMOUS)) for h in held)
-    ]
+    wrong = sorted(
+        {
+            user_id
+            for user_id, held in stored.values()
+            if held != channels.of_principals(now.get(user_id, ANONYMOUS))
+        }
+    )
     if wrong:
         log.warning("live sockets of %d people out of line with their tokens", len(wrong))
         sync_access(wrong)
     return len(wrong)
 
 
-def realign(sids: list[str]) -> None:
+def realign(sids: list[str], stored: dict[str, tuple[int, frozenset[str]]]) -> None:
     """Correct this process's connections whose channels disagree with what is stored.
 
-    A change of access made on another process reaches this one through the message queue:
+    (stored: each connection's person and stored channels, as _stored reads them.) A change
+    of access made on another process reaches this one through the message queue:
     if that was down, a removed member's connection here stays in the channels and room
     streams she lost, and an ended session's connection stays open. What is stored is right
     (the other process wrote it), so each beat compares; what disagrees at two beats in a
@@ -306,14 +315,6 @@ def realign(sids: list[str]) -> None:
     connections of ended sessions closed.
     """
     state, manager = _state(), socketio.server.manager
-    stored: dict[str, list[str]] = {}
-    for start in range(0, len(sids), 500):
-        rows = db.session.execute(
-            select(LiveSocket.sid, LiveSocket.channels).where(
-                LiveSocket.sid.in_(sids[start : start + 500])
-            )
-        )
-        stored.update((sid, channels or []) for sid, channels in rows)
     streams: dict[str, set[str]] = {}
     for hook in STREAM_HOOKS:
         for sid, own in hook(sids).items():
@@ -326,9 +327,9 @@ def realign(sids: list[str]) -> None:
         if sid not in stored:
             found[sid] = {CLOSED}
             continue
-        now = inside[sid]
-        extra = now - set(stored[sid]) - streams.get(sid, set())
-        missing = set(stored[sid]) - now
+        now, held = inside[sid], stored[sid][1]
+        extra = now - held - streams.get(sid, set())
+        missing = held - now
         if extra or missing:
             found[sid] = {f"-{room}" for room in extra} | {f"+{room}" for room in missing}
     for sid, wrong in found.items():
@@ -504,7 +505,7 @@ def _sign_in_connection() -> None:
     row = db.session.execute(_connection_query(), {"sid": request.sid}).one_or_none()
     if row is None or utcnow() - row.last_seen_at > UserSession.SEEN_EVERY:
         return
-    person, tokens = row.User, Principals.of(row.channels or ())
+    person, tokens = row.User, channels.principals_of(row.channels or ())
     person.session_key = session.get("_user_id")  # as Flask-Login's loader would set it
     g._login_user = person  # what flask_login.current_user answers for this event
     g.session_id = row.session_id

@@ -19,8 +19,6 @@ from app.models import User, UserSession, utcnow
 from app.realtime import disconnect_session, disconnect_user
 from app.tokens import new_token, token_digest
 
-SEEN_EVERY = UserSession.SEEN_EVERY
-
 
 def open_session(user: User, remember: bool = False) -> str:
     """Start a session for this account; return its key (also set on user for Flask-Login)."""
@@ -63,7 +61,7 @@ def load_user(key: str) -> User | None:
         return None
     if not hmac.compare_digest(row.token_hash, token_digest(token)):
         return None
-    if utcnow() - row.last_seen_at > SEEN_EVERY:
+    if utcnow() - row.last_seen_at > UserSession.SEEN_EVERY:
         with atomic():
             row.last_seen_at = utcnow()
     user = row.user

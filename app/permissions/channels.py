@@ -7,6 +7,7 @@ see it. A room's live stream is a channel of its own, joined on request after th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from app.models import Room
@@ -27,6 +28,11 @@ def stream(room: Room | int) -> str:
 def of_principals(who: Principals) -> frozenset[str]:
     """The audience channels a connection with these tokens belongs in."""
     return frozenset(who.tokens - {PUBLIC})
+
+
+def principals_of(held: Iterable[str]) -> Principals:
+    """The tokens of a connection in these channels (of_principals undone: public added)."""
+    return Principals.of(held)
 
 
 def for_connection(person: Any) -> frozenset[str]:

@@ -255,8 +255,7 @@ def principals(user: Any) -> Principals:
     if cache is not None and user.id in cache:
         return cache[user.id]
     found = principals_of_ids([user.id]).get(user.id, ANONYMOUS)
-    if cache is not None:
-        cache[user.id] = found
+    remember_principals(user.id, found)
     return found
 
 
