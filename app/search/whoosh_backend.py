@@ -49,6 +49,7 @@ from app.search.whoosh_query import (
     schema,
     translate,
 )
+from app.search.whoosh_writer import TermWriter
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_PER_PAGE = 200
@@ -120,10 +121,8 @@ def _tiered_merge(writer, segments):
         group = sorted(group, key=lambda segment: segment.doc_count())[:MERGE_FACTOR]
         if len(group) < MERGE_FACTOR or sum(s.doc_count() for s in group) > MAX_MERGED:
             continue
-        for segment in group:
-            reader = SegmentReader(writer.storage, writer.schema, segment)
-            writer.add_reader(reader)
-            reader.close()
+        for segment in group:  # the writer closes each reader once the segment is written
+            writer.add_reader(SegmentReader(writer.storage, writer.schema, segment))
         merged = {id(segment) for segment in group}
         return [segment for segment in segments if id(segment) not in merged]
     return segments
@@ -213,7 +212,7 @@ class WhooshBackend:
         documents = [_document(entry) for entry in batch.values()]  # refuse before locking
         ix = self._index()
         with _write_lock(self.path):
-            writer = ix.writer(timeout=WRITE_TIMEOUT)
+            writer = TermWriter(ix, timeout=WRITE_TIMEOUT)
             try:
                 fresh = ix.doc_count_all() == 0
                 for key in gone:

@@ -6,14 +6,17 @@ from analysed words, so Whoosh's own syntax (wildcards, ranges, fields) is out o
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
-from collections import defaultdict
+import pickle
 from dataclasses import dataclass, field
+from operator import sub
 
 from whoosh import fields
 from whoosh import query as wq
 from whoosh.query.compound import PreloadedOr
+from whoosh.system import pack_uint
 
 from app.search.analysis import fold, fold_words, form, stopwords, terms
 from app.search.base import LANGUAGES, AllOf, AnyOf, Node, Not, Phrase, Prefix, Word
@@ -43,12 +46,28 @@ class Forms(fields.TEXT):
 
     def index(self, value, **kwargs):
         """(term bytes, frequency, weight, encoded positions) per distinct form."""
-        positions: dict[str, list[int]] = defaultdict(list)
+        positions: dict[str, list[int]] = {}
         for position, term in enumerate(value):
-            positions[term].append(position)
-        encode = self.format.encode
+            found = positions.get(term)
+            if found is None:
+                positions[term] = [position]
+            else:
+                found.append(position)
         for term, found in positions.items():
-            yield term.encode("utf-8"), len(found), float(len(found)), encode(found)
+            count = len(found)
+            yield term.encode("utf-8"), count, float(count), _positions(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _single(position: int) -> bytes:
+    return pack_uint(1) + pickle.dumps([position], 2)
+
+
+def _positions(found: list[int]) -> bytes:
+    """Positions as Whoosh's Positions format encodes them (count, pickled deltas)."""
+    if len(found) == 1:  # most words of a text occur once: their encodings repeat
+        return _single(found[0])
+    return pack_uint(len(found)) + pickle.dumps([found[0], *map(sub, found[1:], found)], 2)
 
 
 def schema() -> fields.Schema:

@@ -1,0 +1,122 @@
+"""The index's own segment writer (app/search/whoosh_writer.py) writes what Whoosh's writer
+writes: same terms, same postings and positions, same lengths and block statistics (term info
+include each term's offset and extent in the postings file, so the blocks have the same layout) —
+through adds, replacements, deletions and merges of segments with deleted entries."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from whoosh import index
+
+from app.search import whoosh_backend, whoosh_query
+from app.search.whoosh_backend import WhooshBackend
+from tests.test_search_backends import entry
+
+WORDS = [f"palabra{n}" for n in range(300)] + ["campaña", "campañas", "madres", "caravana"]
+
+
+def batches(seed: int = 7):
+    """Batches of (entries, deleted keys): new entries, some replaced, some removed."""
+    rng = random.Random(seed)
+    written: list[int] = []
+    for number in range(14):
+        entries = []
+        for _ in range(60):
+            if written and rng.random() < 0.2:
+                key = rng.choice(written)  # replaced: its old version is deleted in its segment
+            else:
+                key = len(written)
+                written.append(key)
+            words = rng.choices(
+                WORDS, weights=[1 / (rank + 1) for rank in range(len(WORDS))], k=rng.randint(3, 400)
+            )
+            entries.append(
+                entry(
+                    key,
+                    title=" ".join(words[:5]),
+                    body=" ".join(words),
+                    year=2020 + number % 5,
+                )
+            )
+        deleted = [f"document:{key}" for key in rng.sample(written, 3)] if number % 3 == 2 else []
+        yield entries, deleted
+
+
+def contents(path: str) -> dict:
+    """Everything the readers see: segments, term infos, postings and field lengths."""
+    ix = index.open_dir(path)
+    with ix.reader() as reader:
+        leaves = [leaf for leaf, _base in reader.leaf_readers()]
+        found = {"segments": [leaf.doc_count_all() for leaf in leaves], "terms": [], "lengths": []}
+        for leaf in leaves:
+            for fieldname, text in leaf.all_terms():
+                info = vars(leaf.term_info(fieldname, text))  # statistics, offset, extent
+                found["terms"].append(
+                    (fieldname, text, info, listed(leaf.postings(fieldname, text)))
+                )
+            for docnum in range(leaf.doc_count_all()):
+                found["lengths"].append(
+                    [
+                        leaf.doc_field_length(docnum, name)
+                        for name in ("title_text", "body_text", "tagtext")
+                    ]
+                )
+    return found
+
+
+def listed(matcher) -> list[tuple]:
+    """A term's postings: (docnum, weight, encoded positions) each."""
+    items = []
+    while matcher.is_active():
+        items.append((matcher.id(), matcher.weight(), matcher.value()))
+        matcher.next()
+    return items
+
+
+def build(path: str) -> None:
+    backend = WhooshBackend(path)
+    for entries, deleted in batches():
+        backend.write(entries, deleted)
+
+
+def stock_writer(ix, **options):
+    return ix.writer(**options)
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    ours, theirs = tmp_path_factory.mktemp("ours"), tmp_path_factory.mktemp("theirs")
+    build(str(ours))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(whoosh_backend, "TermWriter", stock_writer)
+        build(str(theirs))
+    return contents(str(ours)), contents(str(theirs))
+
+
+def test_segments_were_merged_with_deletions(both):
+    ours, _theirs = both
+    assert len(ours["segments"]) < 14  # merges happened (14 writes)
+    assert max(ours["segments"]) > 60
+
+
+def test_same_terms_postings_and_block_layout_as_whooshs_writer(both):
+    ours, theirs = both
+    assert ours["segments"] == theirs["segments"]
+    assert len(ours["terms"]) == len(theirs["terms"])
+    for mine, whooshs in zip(ours["terms"], theirs["terms"], strict=True):
+        assert mine == whooshs
+
+
+def test_same_field_lengths(both):
+    ours, theirs = both
+    assert ours["lengths"] == theirs["lengths"]
+
+
+def test_positions_encode_as_whooshs_format():
+    fmt = whoosh_query.Forms().format
+    rng = random.Random(3)
+    for _ in range(500):
+        found = sorted(rng.sample(range(5000), rng.randint(1, 30)))
+        assert whoosh_query._positions(found) == fmt.encode(found)
