@@ -1,7 +1,8 @@
 """The index's own segment writer (app/search/whoosh_writer.py) writes what Whoosh's writer
-writes: same terms, same postings and positions, same lengths and block statistics (term info
-include each term's offset and extent in the postings file, so the blocks have the same layout) —
-through adds, replacements, deletions and merges of segments with deleted entries."""
+writes, but for posting lists too short to be worth compressing: same terms, same postings and
+positions, same lengths and block statistics (term info includes each term's offset and extent
+in the postings file, so the blocks have the same layout) — through adds, replacements,
+deletions and merges of segments with deleted entries."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import random
 import pytest
 from whoosh import index
 
-from app.search import whoosh_backend, whoosh_query
+from app.search import whoosh_backend, whoosh_query, whoosh_writer
 from app.search.whoosh_backend import WhooshBackend
 from tests.test_search_backends import entry
 
@@ -86,32 +87,46 @@ def stock_writer(ix, **options):
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory):
-    ours, theirs = tmp_path_factory.mktemp("ours"), tmp_path_factory.mktemp("theirs")
-    build(str(ours))
+def built(tmp_path_factory):
+    """The same writes through our writer, ours compressing every block, and Whoosh's."""
+    paths = {name: str(tmp_path_factory.mktemp(name)) for name in ("ours", "every", "whoosh")}
     with pytest.MonkeyPatch.context() as patch:
+        build(paths["ours"])
+        patch.setattr(whoosh_writer, "SMALL", 0)  # as Whoosh: every block compressed
+        build(paths["every"])
         patch.setattr(whoosh_backend, "TermWriter", stock_writer)
-        build(str(theirs))
-    return contents(str(ours)), contents(str(theirs))
+        build(paths["whoosh"])
+    return {name: contents(path) for name, path in paths.items()}
 
 
-def test_segments_were_merged_with_deletions(both):
-    ours, _theirs = both
-    assert len(ours["segments"]) < 14  # merges happened (14 writes)
-    assert max(ours["segments"]) > 60
+def test_segments_were_merged_with_deletions(built):
+    assert len(built["ours"]["segments"]) < 14  # merges happened (14 writes)
+    assert max(built["ours"]["segments"]) > 60
 
 
-def test_same_terms_postings_and_block_layout_as_whooshs_writer(both):
-    ours, theirs = both
-    assert ours["segments"] == theirs["segments"]
-    assert len(ours["terms"]) == len(theirs["terms"])
-    for mine, whooshs in zip(ours["terms"], theirs["terms"], strict=True):
-        assert mine == whooshs
+def test_same_terms_postings_and_block_layout_as_whooshs_writer(built):
+    every, whooshs = built["every"], built["whoosh"]
+    assert every["segments"] == whooshs["segments"]
+    assert len(every["terms"]) == len(whooshs["terms"])
+    for mine, theirs in zip(every["terms"], whooshs["terms"], strict=True):
+        assert mine == theirs
 
 
-def test_same_field_lengths(both):
-    ours, theirs = both
-    assert ours["lengths"] == theirs["lengths"]
+def test_small_posting_lists_uncompressed_read_back_the_same(built):
+    ours, whooshs = built["ours"], built["whoosh"]
+    assert ours["segments"] == whooshs["segments"]
+    moved = 0
+    for mine, theirs in zip(ours["terms"], whooshs["terms"], strict=True):
+        mine_info, their_info = mine[2], theirs[2]
+        moved += mine_info["_offset"] != their_info["_offset"]
+        for place in ("_offset", "_length"):  # blocks shorter or longer: elsewhere in the file
+            mine_info.pop(place), their_info.pop(place)
+        assert mine == theirs
+    assert moved > 0  # the small lists really were written uncompressed
+
+
+def test_same_field_lengths(built):
+    assert built["ours"]["lengths"] == built["whoosh"]["lengths"] == built["every"]["lengths"]
 
 
 def test_positions_encode_as_whooshs_format():

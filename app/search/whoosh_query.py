@@ -46,6 +46,12 @@ class Forms(fields.TEXT):
 
     def index(self, value, **kwargs):
         """(term bytes, frequency, weight, encoded positions) per distinct form."""
+        for term, (weight, encoded) in self.postings(value).items():
+            yield term, int(weight), weight, encoded
+
+    @staticmethod
+    def postings(value: list[str]) -> dict[bytes, tuple[float, bytes]]:
+        """Per distinct form: its weight (how often it occurs) and its encoded positions."""
         positions: dict[str, list[int]] = {}
         for position, term in enumerate(value):
             found = positions.get(term)
@@ -53,9 +59,10 @@ class Forms(fields.TEXT):
                 positions[term] = [position]
             else:
                 found.append(position)
-        for term, found in positions.items():
-            count = len(found)
-            yield term.encode("utf-8"), count, float(count), _positions(found)
+        return {
+            term.encode("utf-8"): (float(len(found)), _positions(found))
+            for term, found in positions.items()
+        }
 
 
 @functools.lru_cache(maxsize=4096)
