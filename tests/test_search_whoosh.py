@@ -4,11 +4,12 @@ very big inputs. The behaviour both backends share is in tests/test_search_backe
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
 
-from app.search import whoosh_query
+from app.search import analysis, whoosh_query
 from app.search.base import Request
 from app.search.query import parse
 from app.search.snippets import SCAN, WIDTH, passage
@@ -225,3 +226,52 @@ def test_a_phrase_finds_only_the_phrase_however_it_is_ranked(tmp_path):
     )
     assert keys(search(index, '"verdad y justicia"')) == ["document:1"]
     assert sorted(keys(search(index, "verdad justicia"))) == ["document:1", "document:2"]
+
+
+def _walked_spans(language, text, wanted, limit, most):
+    """The spans as found by walking every word (what analysis.spans must give, faster)."""
+    found = []
+    for match in analysis.WORDS.finditer(text, 0, limit):
+        if found and match.end() > limit:
+            break
+        if analysis.form(language, match.group())[0] in wanted:
+            if not found:
+                limit = min(limit, match.start() + analysis.HORIZON)
+            found.append(match.span())
+            if len(found) >= most:
+                break
+    return found
+
+
+def test_matched_word_spans_are_those_of_a_word_by_word_walk():
+    rng = random.Random(11)
+    vocabulary = {
+        "es": [
+            "campaña",
+            "campañas",
+            "madre",
+            "madres",
+            "búsqueda",
+            "caravana",
+            "de",
+            "la",
+            "precaravana",
+            "madresita",
+            "lade",
+        ],  # some hold another word inside
+        "fr": ["manifestation", "manifestations", "mères", "disparus", "le"],
+        "ar": ["الأمهات", "أمهات", "المفقودين", "مفقود", "في"],
+    }
+    for _ in range(300):
+        language = rng.choice(list(vocabulary))
+        words = vocabulary[language]
+        # Half the texts with combining marks (accents typed apart), half without.
+        separators = rng.choice([[" ", ", ", ".\n", "-", "_"], [" ", "_", "\u0301 "]])
+        text = "".join(
+            rng.choice(words) + rng.choice(separators) for _ in range(rng.randint(1, 900))
+        )
+        wanted = {analysis.form(language, rng.choice(words))[0]}
+        limit = rng.choice([len(text), rng.randint(1, len(text))])
+        most = rng.choice([1, 3, 64])
+        expected = _walked_spans(language, text, wanted, limit, most)
+        assert analysis.spans(language, text, wanted, limit, most) == expected

@@ -19,8 +19,8 @@ MIN_PREFIX = 3
 # A word: letters and digits with their combining marks (accents typed as separate code points,
 # Arabic harakat), so "búsqueda" in NFD or a vowelled Arabic word stays one word. The analysers
 # (app/search/analysis.py) cut text with this same pattern.
-_MARKS = "\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed"
-WORD_PATTERN = rf"(?:[^\W_]|[{_MARKS}])+"
+MARKS = "\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed"
+WORD_PATTERN = rf"(?:[^\W_]|[{MARKS}])+"
 _WORD = re.compile(WORD_PATTERN)
 _WILD = "*?"
 _FIELD = re.compile(r"([A-Za-z]+):")
