@@ -15,7 +15,7 @@ from operator import sub
 
 from whoosh import fields
 from whoosh import query as wq
-from whoosh.query.compound import PreloadedOr
+from whoosh.query.compound import DefaultOr, PreloadedOr
 from whoosh.system import pack_uint
 
 from app.search.analysis import fold, fold_words, form, stopwords, terms
@@ -165,7 +165,7 @@ def _node(node: Node, reader, marks: set[tuple[str, str]] | None) -> wq.Query:
     if isinstance(node, AllOf):
         return _all_of(node, reader, marks)
     if isinstance(node, AnyOf):
-        return wq.Or([_node(part, reader, marks) for part in node.parts])
+        return _or([_node(part, reader, marks) for part in node.parts])
     if isinstance(node, Not):
         return wq.NullQuery  # a lone exclusion matches nothing (it needs a positive sibling)
     if isinstance(node, Prefix):
@@ -186,7 +186,7 @@ def _all_of(node: AllOf, reader, marks) -> wq.Query:
         return wq.NullQuery
     query = wq.And([_node(part, reader, marks) for part in positive])
     if excluded:
-        query = wq.AndNot(query, wq.Or([_node(part, reader, None) for part in excluded]))
+        query = wq.AndNot(query, _or([_node(part, reader, None) for part in excluded]))
     return query
 
 
@@ -212,7 +212,7 @@ def _words(words: tuple[str, ...], kind: str | None, marks) -> wq.Query:
                 clauses.append(wq.Term(name, found[0], boost=boost))
             else:
                 clauses.append(wq.Phrase(name, list(found), boost=boost))
-    return wq.Or(clauses) if clauses else wq.NullQuery
+    return _or(clauses) if clauses else wq.NullQuery
 
 
 def _prefix(node: Prefix, reader, marks) -> wq.Query:
@@ -247,6 +247,17 @@ def _prefix(node: Prefix, reader, marks) -> wq.Query:
         if marks is not None and name in HIGHLIGHTED:
             marks.add((name, term))
     return _flat_or(clauses) if clauses else wq.NullQuery
+
+
+def _or(clauses: list[wq.Query]) -> wq.Query:
+    """An Or matched as a tree of unions, whatever the size of the segment.
+
+    Whoosh's Or picks, per segment, an array matcher for segments under 5,000 entries: it
+    clears a 2,048-slot array in Python and scores every posting of every clause before the
+    first document, and ranking cannot skip blocks that cannot reach the page. The tree lets
+    it skip them. A class, not Or's matcher_type attribute (see _flat_or).
+    """
+    return DefaultOr(clauses)
 
 
 def _flat_or(clauses: list[wq.Query]) -> wq.Query:
