@@ -35,8 +35,9 @@ Whoosh: backend.search() with facets on (and its snippets). FTS5: the MATCH (wor
 the matched, permitted rows in a temporary table, the total and each facet counted with
 GROUP BY (disjunctively: every filter but the facet's own), the top 20 by bm25 (or date)
 and their snippet(). Per query: latency from the call to the answer; per engine: p50, p95,
-max, the queries over 2 s, and the first query after indexing (opening the index: shown
-apart, not in the percentiles). Sizes ascending: the index of a larger size grows from the
+max, the queries over 2 s, the warm-up after indexing (what the library worker reads in
+the background after each round, `warm ms`) and the first query after it (shown apart, not
+in the percentiles). Sizes ascending: the index of a larger size grows from the
 smaller one's (as a library grows), and its docs/s is over all its entries.
 """
 
@@ -386,6 +387,9 @@ class Whoosh:
     def write(self, batch: list[Entry]) -> None:
         self.backend.write(batch)
 
+    def warm(self) -> None:
+        self.backend.warm()
+
     def search(self, query: Query) -> tuple[int, int]:
         request = Request(parse(query.text), READERS[query.reader], query.filters, query.sort)
         results = self.backend.search(request)
@@ -423,6 +427,9 @@ class Fts5:
             CREATE TEMP TABLE m (id INTEGER PRIMARY KEY, rank REAL, kind TEXT, lang TEXT,
                 format TEXT, org_id TEXT, year TEXT, date INTEGER);
         """)
+
+    def warm(self) -> None:
+        """Nothing to read ahead: SQLite reads its pages as queries need them."""
 
     def write(self, batch: list[Entry]) -> None:
         db = self.db
@@ -559,6 +566,7 @@ class Figures:
     engine: str
     size: int
     spent: Spent
+    warm_ms: float
     first_ms: float
     times: list[float]  # ms, per query of the mix
     cpu: list[float]  # CPU ms, per query
@@ -596,8 +604,11 @@ def feed(engines, start: int, stop: int, batch: int, spent: dict[str, Spent]) ->
                   f"{os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
 
 
-def measure(engine, mix: list[Query]) -> tuple[float, list[float], list[float], list[int]]:
-    """The first (cold) query's ms, then each query of the mix: ms, CPU ms, totals."""
+def measure(engine, mix: list[Query]) -> tuple[float, float, list[float], list[float], list[int]]:
+    """The warm-up's ms, the first query's, then each query of the mix: ms, CPU ms, totals."""
+    t = time.perf_counter()
+    engine.warm()
+    warm = 1000 * (time.perf_counter() - t)
     t = time.perf_counter()
     engine.search(mix[0])
     first = 1000 * (time.perf_counter() - t)
@@ -608,19 +619,19 @@ def measure(engine, mix: list[Query]) -> tuple[float, list[float], list[float], 
         times.append(1000 * (time.perf_counter() - t))
         cpu.append(1000 * (time.process_time() - c))
         totals.append(total)
-    return first, times, cpu, totals
+    return warm, first, times, cpu, totals
 
 
 def show(rows: list[Figures], mix: list[Query]) -> None:
     """The table of one size, and per kind of query."""
     print(f"\n  {'size':>8} {'engine':7} {'docs/s':>7} {'docs/cpu-s':>10} {'slowest batch':>13} "
-          f"{'first ms':>9} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'>2s':>4} "
+          f"{'warm ms':>8} {'first ms':>9} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'>2s':>4} "
           f"{'cpu p50':>7} {'cpu p95':>7}")  # fmt: skip
     for f in rows:
         slow = sum(t > SLOW * 1000 for t in f.times)
         print(f"  {f.size:8,} {f.engine:7} {f.rate:7.0f} {f.cpu_rate:10.0f} "
-              f"{f.spent.slowest:11.1f} s {f.first_ms:9.0f} {f.p(0.5):7.1f} {f.p(0.95):7.1f} "
-              f"{max(f.times):7.1f} {slow:4d} {percentile(f.cpu, 0.5):7.1f} "
+              f"{f.spent.slowest:11.1f} s {f.warm_ms:8.0f} {f.first_ms:9.0f} {f.p(0.5):7.1f} "
+              f"{f.p(0.95):7.1f} {max(f.times):7.1f} {slow:4d} {percentile(f.cpu, 0.5):7.1f} "
               f"{percentile(f.cpu, 0.95):7.1f}")  # fmt: skip
     w, s = rows
     print(f"  ratios whoosh/fts5: p95 x{w.p(0.95) / max(s.p(0.95), 1e-9):.2f}, "
@@ -650,7 +661,8 @@ def verdict(rows: list[Figures]) -> list[tuple[str, bool]]:
         checks += [
             (f"{label}: whoosh p95 {w.p(0.95):.1f} ms <= {target:.0f} ms", w.p(0.95) <= target),
             (f"{label}: no whoosh query over {SLOW:g} s (max {max(w.times):.0f} ms; first "
-             f"after indexing {w.first_ms:.0f} ms)", max(w.times) <= SLOW * 1000),
+             f"after indexing {w.first_ms:.0f} ms, after the worker's warm-up of "
+             f"{w.warm_ms:.0f} ms)", max(w.times + [w.first_ms]) <= SLOW * 1000),
             (f"{label}: whoosh p95 within x{RATIO:g} of fts5's ({w.p(0.95):.1f} vs "
              f"{s.p(0.95):.1f} ms: x{w.p(0.95) / max(s.p(0.95), 1e-9):.2f})",
              w.p(0.95) <= RATIO * s.p(0.95)),
@@ -707,9 +719,9 @@ def run(args, sizes: list[int], where: Path) -> list[Figures]:
                   "each engine...", flush=True)  # fmt: skip
             pair = []
             for engine in (whoosh, fts5):
-                first, times, cpu, totals = measure(engine, mix)
+                warm, first, times, cpu, totals = measure(engine, mix)
                 cost = dataclasses.replace(spent[engine.name])
-                pair.append(Figures(engine.name, size, cost, first, times, cpu, totals))
+                pair.append(Figures(engine.name, size, cost, warm, first, times, cpu, totals))
             rows += pair
             show(pair, mix)
             if args.profile:

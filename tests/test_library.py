@@ -57,6 +57,25 @@ def test_a_member_adds_a_pdf_and_reads_its_text_after_the_worker(client, world, 
     assert "3 pages" in page
 
 
+def test_a_worker_round_reads_the_file_and_leaves_the_search_ready(
+    client, world, db, app, monkeypatch
+):
+    """After a round, the new document is found without the search reading the index's columns."""
+    from app.search import whoosh_facets
+
+    sign_in(client, world.member)
+    upload(client, world.org, pdf_bytes(SPANISH_PAGES), "informe.pdf")
+    worker.round_of_work(app)
+    read = []
+    real = whoosh_facets._column
+    monkeypatch.setattr(
+        whoosh_facets, "_column", lambda r, name: read.append(name) or real(r, name)
+    )
+    page = client.get("/search?q=campaña").get_data(as_text=True)
+    assert "Informe de búsqueda" in page
+    assert read == []
+
+
 def test_the_file_is_stored_under_a_random_name_not_the_uploaders(client, world, db, app):
     """Nothing of the uploaded name reaches the disk; the bytes are kept once."""
     sign_in(client, world.member)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from app.search import analysis, whoosh_query
+from app.search import analysis, whoosh_facets, whoosh_query
 from app.search.base import Request
 from app.search.query import parse
 from app.search.snippets import SCAN, WIDTH, passage
@@ -97,6 +97,28 @@ def test_snippet_is_a_bounded_passage():
 def test_a_new_backend_on_the_same_directory_sees_the_entries(tmp_path):
     WhooshBackend(str(tmp_path)).write([entry(1, "Persistente", "texto")])
     assert keys(search(WhooshBackend(str(tmp_path)), "persistente")) == ["document:1"]
+
+
+def test_a_warmed_backend_reads_nothing_more_for_its_first_search(tmp_path, monkeypatch):
+    """warm() reads the filter and facet columns the first search needs, then only new ones."""
+    WhooshBackend(str(tmp_path)).write([entry(1, "Persistente", "texto")])
+    restarted = WhooshBackend(str(tmp_path))
+    read = []
+    real = whoosh_facets._column
+    monkeypatch.setattr(
+        whoosh_facets, "_column", lambda r, name: read.append(name) or real(r, name)
+    )
+    restarted.warm()
+    assert sorted(read) == sorted(whoosh_facets.COLUMNS.values())
+    read.clear()
+    assert keys(search(restarted, "persistente")) == ["document:1"]
+    assert read == []
+    restarted.write([entry(2, "Persistente otra vez", "texto")])
+    restarted.warm()  # the new segment only: the first one's values are kept
+    assert sorted(read) == sorted(whoosh_facets.COLUMNS.values())
+    read.clear()
+    assert sorted(keys(search(restarted, "persistente"))) == ["document:1", "document:2"]
+    assert read == []
 
 
 def test_a_token_that_would_split_is_refused(tmp_path):

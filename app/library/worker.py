@@ -22,6 +22,7 @@ from app.library import storage
 from app.library.extract import Limits, extract
 from app.models import ExtractionStatus, StoredFile, utcnow
 from app.search import outbox
+from app.search.service import backend
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +110,17 @@ def run_pending(limit: int | None = None) -> int:
     return done
 
 
+def round_of_work(app: Flask) -> None:
+    """Read waiting files, update the index, then read what the next search would read first."""
+    with app.app_context():
+        run_pending()
+        backend().warm()  # so no reader waits after a start or a merge
+
+
 def _loop(app: Flask) -> None:
     while True:
-        _WAKE.wait(IDLE_SECONDS)
-        _WAKE.clear()
         try:
-            with app.app_context():
-                run_pending()
+            round_of_work(app)
         except Exception:
             log.exception("library worker round failed")
         # Rounds at most every ROUND_GAP: a busy room's messages arriving meanwhile are
@@ -123,6 +128,8 @@ def _loop(app: Flask) -> None:
         # sends for the database and the interpreter one by one (searches drain what
         # waits first anyway, so nothing found is stale).
         time.sleep(ROUND_GAP)
+        _WAKE.wait(IDLE_SECONDS)
+        _WAKE.clear()
 
 
 def start(app: Flask) -> None:

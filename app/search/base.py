@@ -177,6 +177,9 @@ class Backend(Protocol):
     def health(self) -> dict[str, object]:
         """A small status for /healthz: {"ok": bool, "entries": int, ...}."""
 
+    def warm(self) -> None:
+        """Read now what the next search would have to read first (after a start or a write)."""
+
 
 def fingerprint(entry: Entry) -> str:
     """A short digest of what was indexed, so `search check` sees stale entries."""

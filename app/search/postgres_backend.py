@@ -423,6 +423,9 @@ class PostgresBackend:
             return {"ok": False, "entries": 0, "backend": "postgres"}
         return {"ok": True, "entries": int(count or 0), "backend": "postgres"}
 
+    def warm(self) -> None:
+        """Nothing: the database keeps its own caches."""
+
 
 def _count(
     base: list[object], chosen: list[tuple[int, object]], facets: dict[str, list[tuple[str, int]]]

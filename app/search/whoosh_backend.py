@@ -247,6 +247,15 @@ class WhooshBackend:
             return {"ok": False, "entries": 0, "backend": "whoosh", "error": repr(error)}
         return {"ok": True, "entries": entries, "backend": "whoosh"}
 
+    def warm(self) -> None:
+        """Open the latest searcher and read its new segments' columns.
+
+        The first search after a start reads every entry's filter and facet values (seconds
+        on a large index; after a merge, those of the merged entries): the library worker
+        calls this after each round so that no reader waits for it.
+        """
+        self._columns.values(self._current())
+
     # --- searching ---------------------------------------------------------------------------
 
     def search(self, request: Request) -> Results:
