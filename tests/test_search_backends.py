@@ -301,6 +301,22 @@ def test_or_and_exclusion_of_plain_words(backend):
     assert keys(search(backend, AllOf((Word("el"), Not(Word("mar")))))) == ["document:2"]
 
 
+def test_an_exclusion_also_leaves_out_the_first_entry_with_both_words(backend):
+    # Whoosh's exclusion kept the first entry with both words when an entry with only the
+    # excluded word came before it: here, the Honduras report in "campaña -honduras".
+    backend.write(
+        [
+            entry(1, "Honduras", "informe de Honduras"),
+            entry(2, "Campaña", "la campaña en Honduras"),
+            entry(3, "Campaña", "la campaña en Chiapas"),
+        ]
+    )
+    results = search(backend, "campaña -honduras", facets=True)
+    assert keys(results) == ["document:3"]
+    assert results.total == 1
+    assert dict(results.facets["year"]) == {"2024": 1}
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

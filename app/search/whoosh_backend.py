@@ -39,6 +39,7 @@ from app.search.base import (
 from app.search.query import unparse
 from app.search.snippets import SCAN, marked, passage
 from app.search.whoosh_facets import ColumnCache, narrow
+from app.search.whoosh_postings import matching
 from app.search.whoosh_query import (
     _STOP,
     EVERY_LANGUAGE,
@@ -293,7 +294,7 @@ class WhooshBackend:
         audience = self._columns.values(searcher)["audience"]
         opens = self._columns.opened(searcher, tokens)
         reader = searcher.reader()
-        docs = reader.all_doc_ids() if query is None else searcher.docs_for_query(query)
+        docs = reader.all_doc_ids() if query is None else matching(searcher, query)
         return (docnum for docnum in docs if audience[docnum] in opens)
 
     @staticmethod
@@ -302,7 +303,7 @@ class WhooshBackend:
         tags = [fold_words(tag) for tag in sorted(request.filters.tags)]
         if not tags:
             return None
-        return set(searcher.docs_for_query(wq.Or([wq.Term("tags", t) for t in tags])))
+        return set(matching(searcher, wq.Or([wq.Term("tags", t) for t in tags])))
 
     def _page(self, searcher, request, translation, kept, values, page, per_page) -> list[Hit]:
         """The hits of the requested page: only those are scored and highlighted."""

@@ -1,7 +1,7 @@
 """Filters and facet counts from column values over unscored document numbers.
 
 Whoosh's ``groupedby`` scores every hit; here the matching documents are collected unscored
-(``docs_for_query``), filtered and counted from per-segment column values cached in memory
+(``whoosh_postings.matching``), filtered and counted from per-segment column values cached in memory
 (segments never change once written, so a new segment is the only thing read after a write).
 
 Facets are disjunctive: each facet is counted with every filter except its own, so choosing

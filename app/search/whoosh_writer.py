@@ -9,9 +9,10 @@ postings go to the codec's block writer in slices. The files written are Whoosh'
 (whoosh3 codec), byte for byte what its writer produces but for short posting lists, left
 uncompressed (tests/test_search_writer.py).
 
-It fills the whoosh3 block writer's buffers and reads its blocks through private members
-(`_ids`, `_read_ids()`, ...), as of whoosh-reloaded 2.7.5; another codec takes the public,
-per-posting path, and a Whoosh release that changed these members fails that test.
+It fills the whoosh3 block writer's buffers through private members (`_ids`, `_weights`, ...,
+as of whoosh-reloaded 2.7.5) and reads merged blocks with whoosh_postings.py; another codec
+takes the public, per-posting path, and a Whoosh release that changed these members fails
+that test.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from itertools import groupby, repeat
 from operator import itemgetter
 
 from whoosh import writing
-from whoosh.codec.whoosh3 import W3LeafMatcher, W3PostingsWriter
-from whoosh.matching.wrappers import FilterMatcher
+from whoosh.codec.whoosh3 import W3PostingsWriter
 from whoosh.system import emptybytes
 
+from app.search.whoosh_postings import read_postings, unfiltered
 from app.search.whoosh_query import Forms
 
 # zlib costs ~40 us a call, mostly setting up its state; a list of fewer postings than this
@@ -105,27 +106,7 @@ class MergedSegment:
 
     def postings(self, fieldname: str, text: bytes) -> Postings:
         """A term's live postings, numbered as in the new segment."""
-        matcher = self.reader.postings(fieldname, text)
-        if isinstance(matcher, FilterMatcher):  # deletions: the docmap leaves them out
-            matcher = matcher.child
-        ids: list[int] = []
-        weights: list[float] = []
-        values: list[bytes] = []
-        if isinstance(matcher, W3LeafMatcher):
-            while matcher.is_active():  # a block at a time
-                matcher._read_ids()
-                matcher._read_weights()
-                matcher._read_values()
-                ids.extend(matcher._ids)
-                weights.extend(matcher._weights)
-                values.extend(matcher._values)
-                matcher._next_block()
-        else:  # postings stored inline in the term's entry
-            while matcher.is_active():
-                ids.append(matcher.id())
-                weights.append(matcher.weight())
-                values.append(matcher.value())
-                matcher.next()
+        ids, weights, values = read_postings(unfiltered(self.reader.postings(fieldname, text)))
         if self.docmap is None:
             start = self.startdoc
             return [start + docnum for docnum in ids], weights, values
