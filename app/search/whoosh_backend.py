@@ -50,6 +50,7 @@ from app.search.whoosh_query import (
     schema,
     translate,
 )
+from app.search.whoosh_ranking import ranked
 from app.search.whoosh_writer import TermWriter
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -316,8 +317,11 @@ class WhooshBackend:
             newest = heapq.nlargest(need, kept, key=lambda d: (dates[d], -d))
             chosen = [(docnum, 0.0) for docnum in newest[start:]]
         else:
-            results = searcher.search(translation.scoring, filter=set(kept), limit=need)
-            chosen = [(hit.docnum, hit.score) for hit in results[start:need]]
+            best = ranked(searcher, translation.scoring, kept, need, values)
+            if best is None:  # a query the block ranking does not score
+                results = searcher.search(translation.scoring, filter=set(kept), limit=need)
+                best = [(hit.docnum, hit.score) for hit in results]
+            chosen = best[start:need]
         return [self._hit(searcher, d, score, translation.marks) for d, score in chosen]
 
     @staticmethod

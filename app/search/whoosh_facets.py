@@ -15,6 +15,7 @@ from collections import Counter
 from itertools import compress
 
 from app.search.base import FACETS, Filters
+from app.search.whoosh_ranking import LENGTHS, field_lengths
 
 # facet name -> the column holding its value; "date" is read for sorting by date
 COLUMNS = {
@@ -26,6 +27,8 @@ COLUMNS = {
     "date": "date",
     "audience": "audience",  # who may open each entry (whoosh_backend.py filters by it)
 }
+# and each scored field's lengths, for ranking (whoosh_ranking.py)
+READ = [*COLUMNS.values(), *(f"length:{name}" for name in LENGTHS)]
 
 
 class ColumnCache:
@@ -59,7 +62,7 @@ class ColumnCache:
 
     def _read(self, searcher) -> dict[str, list]:
         """Concatenate the cached per-segment columns, reading only new segments."""
-        values: dict[str, list] = {name: [] for name in COLUMNS.values()}
+        values: dict[str, list] = {name: [] for name in READ}
         segments: dict[str, dict[str, list]] = {}
         for reader, _offset in searcher.reader().leaf_readers():  # in doc-number order
             segment = reader.segment() if hasattr(reader, "segment") else None
@@ -79,6 +82,8 @@ class ColumnCache:
 def _column(reader, name: str) -> list:
     """Every document's value of one column in a segment."""
     count = reader.doc_count_all()
+    if name.startswith("length:"):
+        return field_lengths(reader, name.removeprefix("length:"))
     if not reader.has_column(name):
         return [0 if name == "date" else ""] * count
     column = reader.column_reader(name)

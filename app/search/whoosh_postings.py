@@ -47,6 +47,25 @@ def read_postings(matcher) -> Postings:
     return ids, weights, values
 
 
+def read_weights(matcher) -> tuple[list[int], list[float]]:
+    """The document numbers and weights (term frequencies) of a term's matcher."""
+    ids: list[int] = []
+    weights: list[float] = []
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.extend(matcher._ids)
+            weights.extend(matcher._weights)
+            matcher._next_block()
+    else:
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    return ids, weights
+
+
 def read_ids(matcher) -> list[int]:
     """The document numbers of a term's matcher."""
     if not isinstance(matcher, W3LeafMatcher):
