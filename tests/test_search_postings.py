@@ -80,14 +80,16 @@ def whooshs(searcher, query: wq.Query) -> list[int]:
 
 
 def test_same_documents_as_whooshs_matchers(searcher):
-    compared = matched = 0
+    compared = matched = phrases = 0
     for text in texts(400):
         query = translate(parse(text), searcher.reader()).query
         expected = whooshs(searcher, query)
         assert matching(searcher, query) == expected, text
         compared += 1
         matched += bool(expected)
+        phrases += text.startswith('"') and bool(expected)
     assert matched > compared / 2  # most queries find something: the comparison means something
+    assert phrases > 20
 
 
 def test_other_queries_are_left_to_whoosh(searcher):

@@ -108,14 +108,38 @@ def _docs(leaf, reader, query: wq.Query) -> set[int]:
         return docs - _docs(leaf, reader, query.b) if docs else docs
     if query is wq.NullQuery:
         return set()
-    words = (
-        [wq.Term(query.fieldname, w) for w in query.words] if isinstance(query, wq.Phrase) else []
-    )
-    if words and not _all(leaf, reader, words):
-        # Whoosh reads positions only for documents with every word, but walks them posting
-        # by posting: a phrase whose words never meet is ruled out here, a block at a time.
-        return set()
+    if isinstance(query, wq.Phrase) and query.slop == 1 and query.words:
+        return _phrase(reader, query.fieldname, query.words)
     return set(query.docs(leaf))
+
+
+def _phrase(reader, fieldname: str, words) -> set[int]:
+    """The documents where the words follow one another (Whoosh's Phrase with slop 1).
+
+    Whoosh walks the words' postings and position spans one by one; here the postings are
+    read a block at a time and only the documents holding every word have positions decoded.
+    """
+    field = reader.schema[fieldname] if fieldname in reader.schema else None  # noqa: SIM401 (no get())
+    if field is None or not field.format.supports("positions"):
+        return set()
+    encoded: list[dict[int, bytes]] = []
+    for word in words:
+        try:
+            btext = field.to_bytes(word)
+        except ValueError:
+            return set()
+        if (fieldname, btext) not in reader:
+            return set()
+        ids, _weights, values = read_postings(unfiltered(reader.postings(fieldname, btext)))
+        encoded.append(dict(zip(ids, values, strict=True)))
+    decode = field.format.decode_positions
+    found = set()
+    for docnum in set(encoded[0]).intersection(*encoded[1:]):
+        first, *rest = (decode(positions[docnum]) for positions in encoded)
+        later = [set(positions) for positions in rest]
+        if any(all(p + i in after for i, after in enumerate(later, 1)) for p in first):
+            found.add(docnum)
+    return found
 
 
 def _all(leaf, reader, subqueries) -> set[int]:
