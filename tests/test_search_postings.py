@@ -132,3 +132,36 @@ def test_a_query_it_cannot_rank_is_left_to_whoosh(backend, searcher):
     values = backend._columns.values(searcher)
     ordered = wq.Ordered([wq.Term("body_text", "palabr"), wq.Term("body_text", "caravan")])
     assert ranked(searcher, ordered, [1, 2], 10, values) is None
+
+
+def test_a_terms_postings_among_some_documents_read_only_their_blocks(searcher, monkeypatch):
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    from app.search.whoosh_postings import postings_among, read_postings, unfiltered
+
+    reader = max(
+        (leaf.reader() for leaf, _ in searcher.subsearchers), key=lambda r: r.doc_count_all()
+    )
+    common = max(reader.lexicon("body_text"), key=lambda t: reader.doc_frequency("body_text", t))
+    ids, weights, values = read_postings(unfiltered(reader.postings("body_text", common)))
+    assert len(ids) > 2 * 128  # three blocks or more
+    everything = dict(zip(ids, zip(weights, values, strict=True), strict=True))
+    rng = random.Random(4)
+    for size in (0, 1, 5, 50, len(ids)):
+        wanted = sorted(
+            rng.sample(range(reader.doc_count_all()), min(size, reader.doc_count_all()))
+        )
+        found = postings_among(unfiltered(reader.postings("body_text", common)), wanted)
+        assert found == {d: v for d, v in everything.items() if d in set(wanted)}
+    blocks = []  # each block's last document, from the block headers
+    matcher = unfiltered(reader.postings("body_text", common))
+    while matcher.is_active():
+        blocks.append(matcher._maxid)
+        matcher._next_block()
+    decoded = []
+    real = W3LeafMatcher._read_data
+    monkeypatch.setattr(W3LeafMatcher, "_read_data", lambda m: decoded.append(m._maxid) or real(m))
+    postings_among(unfiltered(reader.postings("body_text", common)), [ids[-1]])
+    # the last block, and the first if Whoosh's deletion filter looked into it
+    assert set(decoded) <= {blocks[0], blocks[-1]} and blocks[-1] in decoded
+    assert len(blocks) >= 3

@@ -12,6 +12,8 @@ both with Whoosh's own results.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
@@ -45,25 +47,6 @@ def read_postings(matcher) -> Postings:
             values.append(matcher.value())
             matcher.next()
     return ids, weights, values
-
-
-def read_weights(matcher) -> tuple[list[int], list[float]]:
-    """The document numbers and weights (term frequencies) of a term's matcher."""
-    ids: list[int] = []
-    weights: list[float] = []
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
-            matcher._next_block()
-    else:
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-    return ids, weights
 
 
 def read_ids(matcher) -> list[int]:
@@ -113,33 +96,91 @@ def _docs(leaf, reader, query: wq.Query) -> set[int]:
     return set(query.docs(leaf))
 
 
+def postings_among(matcher, wanted: list[int]) -> dict[int, tuple[float, bytes]]:
+    """The weight and value of a term's postings in the wanted documents (sorted numbers).
+
+    Blocks holding none of them are skipped unread (each block's header gives its last
+    document): a word in most entries costs little when few documents are still wanted.
+    """
+    found: dict[int, tuple[float, bytes]] = {}
+    if not wanted:
+        return found
+    wanted_set = set(wanted)
+    if not isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            if matcher.id() in wanted_set:
+                found[matcher.id()] = (matcher.weight(), matcher.value())
+            matcher.next()
+        return found
+    at = 0  # the first wanted document not yet passed
+    while matcher.is_active() and at < len(wanted):
+        if matcher._maxid >= wanted[at]:
+            matcher._read_ids()
+            matcher._read_weights()
+            matcher._read_values()
+            postings = zip(matcher._weights, matcher._values, strict=True)
+            block = dict(zip(matcher._ids, postings, strict=True))
+            end = bisect_right(wanted, matcher._maxid, at)
+            for docnum in wanted[at:end]:  # the wanted ones up to the block's last document
+                posting = block.get(docnum)
+                if posting is not None:
+                    found[docnum] = posting
+            at = end
+        matcher._next_block()
+    return found
+
+
 def _phrase(reader, fieldname: str, words) -> set[int]:
     """The documents where the words follow one another (Whoosh's Phrase with slop 1).
 
-    Whoosh walks the words' postings and position spans one by one; here the postings are
-    read a block at a time and only the documents holding every word have positions decoded.
+    Whoosh walks the words' postings and position spans one by one. Here the rarest word's
+    postings are read whole, the others' only in the blocks that can hold the documents
+    still in the running, and positions are compared only where every word occurs.
     """
     field = reader.schema[fieldname] if fieldname in reader.schema else None  # noqa: SIM401 (no get())
     if field is None or not field.format.supports("positions"):
         return set()
-    encoded: list[dict[int, bytes]] = []
-    for word in words:
+    terms: list[tuple[int, int, bytes]] = []  # (documents with it, place in the phrase, term)
+    for place, word in enumerate(words):
         try:
             btext = field.to_bytes(word)
         except ValueError:
             return set()
         if (fieldname, btext) not in reader:
             return set()
-        ids, _weights, values = read_postings(unfiltered(reader.postings(fieldname, btext)))
-        encoded.append(dict(zip(ids, values, strict=True)))
+        terms.append((reader.doc_frequency(fieldname, btext), place, btext))
+    terms.sort()  # the rarest first: the others are read only where it occurs
+    encoded: dict[int, dict[int, bytes]] = {}  # place -> document -> encoded positions
+    candidates: list[int] = []
+    for _frequency, place, btext in terms:
+        matcher = unfiltered(reader.postings(fieldname, btext))
+        if place == terms[0][1]:
+            ids, _weights, values = read_postings(matcher)
+            encoded[place] = dict(zip(ids, values, strict=True))
+        else:
+            among = postings_among(matcher, candidates)
+            encoded[place] = {docnum: value for docnum, (_w, value) in among.items()}
+        candidates = sorted(encoded[place])
+        if not candidates:
+            return set()
     decode = field.format.decode_positions
-    found = set()
-    for docnum in set(encoded[0]).intersection(*encoded[1:]):
-        first, *rest = (decode(positions[docnum]) for positions in encoded)
-        later = [set(positions) for positions in rest]
-        if any(all(p + i in after for i, after in enumerate(later, 1)) for p in first):
-            found.add(docnum)
-    return found
+    anchor = terms[0][1]
+    return {docnum for docnum in candidates if _follow(decode, encoded, anchor, docnum)}
+
+
+def _follow(decode, encoded: dict[int, dict[int, bytes]], anchor: int, docnum: int) -> bool:
+    """Whether the phrase's words follow one another somewhere in a document.
+
+    Tried from the positions of the rarest word (``anchor``, usually the fewest).
+    """
+    starts = [p - anchor for p in decode(encoded[anchor][docnum])]
+    for place, documents in encoded.items():
+        if place != anchor:
+            at = set(decode(documents[docnum]))
+            starts = [p for p in starts if p + place in at]
+            if not starts:
+                return False
+    return True
 
 
 def _all(leaf, reader, subqueries) -> set[int]:

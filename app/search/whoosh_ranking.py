@@ -15,13 +15,14 @@ pages with Whoosh's, every match scored.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
-from app.search.whoosh_postings import read_weights, unfiltered
+from app.search.whoosh_postings import postings_among, unfiltered
 
 LENGTHS = ("title_text", "body_text", "tagtext", "org")  # the scored text fields
 _WEIGHTING = BM25F()  # Whoosh's default, which Searcher.search uses
@@ -38,7 +39,7 @@ def ranked(
     """
     if not _supported(searcher, query):
         return None
-    scores = _scores(searcher, query, set(kept), lengths)
+    scores = _scores(searcher, query, sorted(kept), lengths)
     return heapq.nsmallest(need, scores.items(), key=lambda ds: (-ds[1], ds[0]))
 
 
@@ -59,7 +60,7 @@ def _all_supported(searcher, query: wq.Query) -> bool:
     return all(_supported(searcher, sub) for sub in query.subqueries)
 
 
-def _scores(searcher, query: wq.Query, keep: set[int], lengths) -> dict[int, float]:
+def _scores(searcher, query: wq.Query, keep: list[int], lengths) -> dict[int, float]:
     """The kept documents matching a node, with their scores (as Whoosh's matchers add them)."""
     if type(query) is wq.Term:
         found = _term(searcher, query.fieldname, query.text, keep, lengths)
@@ -98,8 +99,12 @@ def field_lengths(reader, fieldname: str) -> list[float | None]:
     return [LENGTH_OF_BYTE[column[docnum]] for docnum in range(count)]
 
 
-def _term(searcher, fieldname: str, text, keep: set[int], lengths) -> dict[int, float]:
-    """The kept documents containing a term, with its score in each (boost not applied)."""
+def _term(searcher, fieldname: str, text, keep: list[int], lengths) -> dict[int, float]:
+    """The kept documents (sorted) containing a term, with its score in each (boost not applied).
+
+    Only the blocks that may hold kept documents are read: a word in most entries costs
+    little when a rarer one narrowed the matches.
+    """
     schema = searcher.schema
     found: dict[int, float] = {}
     if fieldname not in schema:
@@ -120,11 +125,11 @@ def _term(searcher, fieldname: str, text, keep: set[int], lengths) -> dict[int, 
         reader = leaf.reader()
         if (fieldname, btext) not in reader:
             continue
-        ids, weights = read_weights(unfiltered(reader.postings(fieldname, btext)))
-        for docnum, weight in zip(ids, weights, strict=True):
+        ends = bisect_left(keep, offset), bisect_left(keep, offset + reader.doc_count_all())
+        wanted = [docnum - offset for docnum in keep[ends[0] : ends[1]]]
+        among = postings_among(unfiltered(reader.postings(fieldname, btext)), wanted)
+        for docnum, (weight, _value) in among.items():
             docnum += offset
-            if docnum not in keep:
-                continue
             if scorable:  # whoosh.scoring.bm25, term for term (the same float, ties kept)
                 fl = sizes[docnum]
                 score = idf * ((weight * (k1 + 1)) / (weight + k1 * ((1 - b) + b * fl / avgfl)))
