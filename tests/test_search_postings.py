@@ -137,7 +137,7 @@ def test_a_query_it_cannot_rank_is_left_to_whoosh(backend, searcher):
 def test_a_terms_postings_among_some_documents_read_only_their_blocks(searcher, monkeypatch):
     from whoosh.codec.whoosh3 import W3LeafMatcher
 
-    from app.search.whoosh_postings import postings_among, read_postings, unfiltered
+    from app.search.whoosh_postings import read_postings, unfiltered, values_among, weights_among
 
     reader = max(
         (leaf.reader() for leaf, _ in searcher.subsearchers), key=lambda r: r.doc_count_all()
@@ -151,8 +151,11 @@ def test_a_terms_postings_among_some_documents_read_only_their_blocks(searcher, 
         wanted = sorted(
             rng.sample(range(reader.doc_count_all()), min(size, reader.doc_count_all()))
         )
-        found = postings_among(unfiltered(reader.postings("body_text", common)), wanted)
-        assert found == {d: v for d, v in everything.items() if d in set(wanted)}
+        expected = {d: wv for d, wv in everything.items() if d in set(wanted)}
+        found = values_among(unfiltered(reader.postings("body_text", common)), wanted, set(wanted))
+        assert found == {d: value for d, (_weight, value) in expected.items()}
+        found = weights_among(unfiltered(reader.postings("body_text", common)), wanted, set(wanted))
+        assert found == {d: weight for d, (weight, _value) in expected.items()}
     blocks = []  # each block's last document, from the block headers
     matcher = unfiltered(reader.postings("body_text", common))
     while matcher.is_active():
@@ -161,7 +164,7 @@ def test_a_terms_postings_among_some_documents_read_only_their_blocks(searcher, 
     decoded = []
     real = W3LeafMatcher._read_data
     monkeypatch.setattr(W3LeafMatcher, "_read_data", lambda m: decoded.append(m._maxid) or real(m))
-    postings_among(unfiltered(reader.postings("body_text", common)), [ids[-1]])
+    values_among(unfiltered(reader.postings("body_text", common)), [ids[-1]], {ids[-1]})
     # the last block, and the first if Whoosh's deletion filter looked into it
     assert set(decoded) <= {blocks[0], blocks[-1]} and blocks[-1] in decoded
     assert len(blocks) >= 3

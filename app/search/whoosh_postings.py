@@ -49,6 +49,22 @@ def read_postings(matcher) -> Postings:
     return ids, weights, values
 
 
+def read_weights(matcher) -> tuple[list[int], list[float]]:
+    """The document numbers and weights (term frequencies) of a term's matcher."""
+    if not isinstance(matcher, W3LeafMatcher):
+        ids, weights, _values = read_postings(matcher)
+        return ids, weights
+    ids: list[int] = []
+    weights: list[float] = []
+    while matcher.is_active():
+        matcher._read_ids()
+        matcher._read_weights()
+        ids.extend(matcher._ids)
+        weights.extend(matcher._weights)
+        matcher._next_block()
+    return ids, weights
+
+
 def read_ids(matcher) -> list[int]:
     """The document numbers of a term's matcher."""
     if not isinstance(matcher, W3LeafMatcher):
@@ -96,37 +112,53 @@ def _docs(leaf, reader, query: wq.Query) -> set[int]:
     return set(query.docs(leaf))
 
 
-def postings_among(matcher, wanted: list[int]) -> dict[int, tuple[float, bytes]]:
-    """The weight and value of a term's postings in the wanted documents (sorted numbers).
+def weights_among(matcher, wanted: list[int], wanted_set: set[int]) -> dict[int, float]:
+    """The weights (term frequencies) of a term's postings in the wanted documents."""
+    return _among(matcher, wanted, wanted_set, "weights")
+
+
+def values_among(matcher, wanted: list[int], wanted_set: set[int]) -> dict[int, bytes]:
+    """The values (encoded positions) of a term's postings in the wanted documents."""
+    return _among(matcher, wanted, wanted_set, "values")
+
+
+def _among(matcher, wanted: list[int], wanted_set: set[int], part: str) -> dict:
+    """One part of a term's postings in the wanted documents (sorted numbers, and as a set).
 
     Blocks holding none of them are skipped unread (each block's header gives its last
     document): a word in most entries costs little when few documents are still wanted.
+    Within a block, the shorter of its postings and the wanted documents is walked.
     """
-    found: dict[int, tuple[float, bytes]] = {}
+    found: dict = {}
     if not wanted:
         return found
-    wanted_set = set(wanted)
-    if not isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            if matcher.id() in wanted_set:
-                found[matcher.id()] = (matcher.weight(), matcher.value())
-            matcher.next()
-        return found
+    if not isinstance(matcher, W3LeafMatcher):  # postings stored inline in the term's entry
+        return _among_inline(matcher, wanted_set, part)
+    read = matcher._read_weights if part == "weights" else matcher._read_values
     at = 0  # the first wanted document not yet passed
     while matcher.is_active() and at < len(wanted):
         if matcher._maxid >= wanted[at]:
             matcher._read_ids()
-            matcher._read_weights()
-            matcher._read_values()
-            postings = zip(matcher._weights, matcher._values, strict=True)
-            block = dict(zip(matcher._ids, postings, strict=True))
-            end = bisect_right(wanted, matcher._maxid, at)
-            for docnum in wanted[at:end]:  # the wanted ones up to the block's last document
-                posting = block.get(docnum)
-                if posting is not None:
-                    found[docnum] = posting
+            read()
+            postings = zip(matcher._ids, getattr(matcher, "_" + part), strict=True)
+            end = bisect_right(wanted, matcher._maxid, at)  # wanted up to the block's last
+            if end - at < len(matcher._ids):
+                block = dict(postings)
+                found.update((d, block[d]) for d in wanted[at:end] if d in block)
+            else:
+                found.update((d, posting) for d, posting in postings if d in wanted_set)
             at = end
         matcher._next_block()
+    return found
+
+
+def _among_inline(matcher, wanted_set: set[int], part: str) -> dict:
+    """One part of the wanted postings, walked one at a time (another kind of matcher)."""
+    found = {}
+    while matcher.is_active():
+        if matcher.id() in wanted_set:
+            found[matcher.id()] = getattr(matcher, part[:-1])()  # weight() or value()
+        matcher.next()
     return found
 
 
@@ -158,8 +190,7 @@ def _phrase(reader, fieldname: str, words) -> set[int]:
             ids, _weights, values = read_postings(matcher)
             encoded[place] = dict(zip(ids, values, strict=True))
         else:
-            among = postings_among(matcher, candidates)
-            encoded[place] = {docnum: value for docnum, (_w, value) in among.items()}
+            encoded[place] = values_among(matcher, candidates, set(candidates))
         candidates = sorted(encoded[place])
         if not candidates:
             return set()

@@ -22,8 +22,9 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
-from app.search.whoosh_postings import postings_among, unfiltered
+from app.search.whoosh_postings import read_weights, unfiltered, weights_among
 
+SPARSE = 8  # a term's blocks are skipped when it has 8 times more postings than kept documents
 LENGTHS = ("title_text", "body_text", "tagtext", "org")  # the scored text fields
 _WEIGHTING = BM25F()  # Whoosh's default, which Searcher.search uses
 # a length byte -> the field length Whoosh's scorer is given (0: no length stored)
@@ -39,8 +40,24 @@ def ranked(
     """
     if not _supported(searcher, query):
         return None
-    scores = _scores(searcher, query, sorted(kept), lengths)
+    scores = _scores(searcher, query, _by_segment(searcher, sorted(kept)), lengths)
     return heapq.nsmallest(need, scores.items(), key=lambda ds: (-ds[1], ds[0]))
+
+
+# (reader, offset, its kept documents numbered in the segment, sorted and as a set)
+Segments = list[tuple[object, int, list[int], set[int]]]
+
+
+def _by_segment(searcher, kept: list[int]) -> Segments:
+    """The segments holding kept documents, each with them numbered as in the segment."""
+    segments: Segments = []
+    for leaf, offset in searcher.subsearchers or [(searcher, 0)]:
+        reader = leaf.reader()
+        low, high = bisect_left(kept, offset), bisect_left(kept, offset + reader.doc_count_all())
+        if low < high:
+            wanted = [docnum - offset for docnum in kept[low:high]]
+            segments.append((reader, offset, wanted, set(wanted)))
+    return segments
 
 
 def _supported(searcher, query: wq.Query) -> bool:
@@ -60,7 +77,7 @@ def _all_supported(searcher, query: wq.Query) -> bool:
     return all(_supported(searcher, sub) for sub in query.subqueries)
 
 
-def _scores(searcher, query: wq.Query, keep: list[int], lengths) -> dict[int, float]:
+def _scores(searcher, query: wq.Query, keep: Segments, lengths) -> dict[int, float]:
     """The kept documents matching a node, with their scores (as Whoosh's matchers add them)."""
     if type(query) is wq.Term:
         found = _term(searcher, query.fieldname, query.text, keep, lengths)
@@ -99,8 +116,8 @@ def field_lengths(reader, fieldname: str) -> list[float | None]:
     return [LENGTH_OF_BYTE[column[docnum]] for docnum in range(count)]
 
 
-def _term(searcher, fieldname: str, text, keep: list[int], lengths) -> dict[int, float]:
-    """The kept documents (sorted) containing a term, with its score in each (boost not applied).
+def _term(searcher, fieldname: str, text, keep: Segments, lengths) -> dict[int, float]:
+    """The kept documents containing a term, with its score in each (boost not applied).
 
     Only the blocks that may hold kept documents are read: a word in most entries costs
     little when a rarer one narrowed the matches.
@@ -113,22 +130,27 @@ def _term(searcher, fieldname: str, text, keep: list[int], lengths) -> dict[int,
         btext = schema[fieldname].to_bytes(text)
     except ValueError:
         return found
-    if not searcher.doc_frequency(fieldname, btext):
+    frequency = searcher.doc_frequency(fieldname, btext)
+    if not frequency:
         return found
+    # Few kept documents for a common term: read only the blocks that may hold them.
+    sparse = sum(len(wanted) for _reader, _offset, wanted, _set in keep) * SPARSE < frequency
     scorable = schema[fieldname].scorable
     if scorable:  # as whoosh.scoring.BM25FScorer, with the top searcher's statistics
         idf = searcher.idf(fieldname, btext)
         avgfl = searcher.avg_field_length(fieldname) or 1
         sizes = lengths[f"length:{fieldname}"]
         b, k1 = _WEIGHTING.B, _WEIGHTING.K1
-    for leaf, offset in searcher.subsearchers or [(searcher, 0)]:
-        reader = leaf.reader()
+    for reader, offset, wanted, wanted_set in keep:
         if (fieldname, btext) not in reader:
             continue
-        ends = bisect_left(keep, offset), bisect_left(keep, offset + reader.doc_count_all())
-        wanted = [docnum - offset for docnum in keep[ends[0] : ends[1]]]
-        among = postings_among(unfiltered(reader.postings(fieldname, btext)), wanted)
-        for docnum, (weight, _value) in among.items():
+        matcher = unfiltered(reader.postings(fieldname, btext))
+        if sparse:
+            among = weights_among(matcher, wanted, wanted_set).items()
+        else:  # most blocks hold kept documents: read them all, no bookkeeping
+            ids, weights = read_weights(matcher)
+            among = ((d, w) for d, w in zip(ids, weights, strict=True) if d in wanted_set)
+        for docnum, weight in among:
             docnum += offset
             if scorable:  # whoosh.scoring.bm25, term for term (the same float, ties kept)
                 fl = sizes[docnum]
