@@ -1,8 +1,10 @@
 """Reading a term's postings a block at a time, and the unscored matching pass built on it.
 
 Whoosh's matchers walk postings one at a time in Python (about 1 µs each): the segment
-writer's merges (whoosh_writer.py) and a search's unscored pass (totals, facets and the
-permission filter need every matching document, but no score) read whole blocks instead.
+writer's merges (whoosh_writer.py), a search's unscored pass (totals, facets and the
+permission filter need every matching document, but no score), phrases and the ranking
+(whoosh_ranking.py) read whole blocks instead, skipping those that cannot hold a wanted
+document.
 
 These functions use the whoosh3 block matcher's private members (`_read_ids()`, `_ids`,
 `_next_block()`, ...) as of whoosh-reloaded 2.7.5; any other matcher takes the public,
@@ -225,14 +227,19 @@ def _all(leaf, reader, subqueries) -> set[int]:
     return docs or set()
 
 
+def term_bytes(schema, fieldname: str, text) -> bytes | None:
+    """A query term as its field stores it (None: no such field, or text it cannot hold)."""
+    if fieldname not in schema:
+        return None
+    try:
+        return schema[fieldname].to_bytes(text)
+    except ValueError:
+        return None
+
+
 def _term(reader, fieldname: str, text) -> set[int]:
     """The documents with a term (its postings read a block at a time)."""
-    if fieldname not in reader.schema:
-        return set()
-    try:
-        btext = reader.schema[fieldname].to_bytes(text)
-    except ValueError:
-        return set()
-    if (fieldname, btext) not in reader:
+    btext = term_bytes(reader.schema, fieldname, text)
+    if btext is None or (fieldname, btext) not in reader:
         return set()
     return set(read_ids(unfiltered(reader.postings(fieldname, btext))))

@@ -22,7 +22,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
-from app.search.whoosh_postings import read_weights, unfiltered, weights_among
+from app.search.whoosh_postings import read_weights, term_bytes, unfiltered, weights_among
 
 SPARSE = 8  # a term's blocks are skipped when it has 8 times more postings than kept documents
 LENGTHS = ("title_text", "body_text", "tagtext", "org")  # the scored text fields
@@ -124,13 +124,8 @@ def _term(searcher, fieldname: str, text, keep: Segments, lengths) -> dict[int, 
     """
     schema = searcher.schema
     found: dict[int, float] = {}
-    if fieldname not in schema:
-        return found
-    try:
-        btext = schema[fieldname].to_bytes(text)
-    except ValueError:
-        return found
-    frequency = searcher.doc_frequency(fieldname, btext)
+    btext = term_bytes(schema, fieldname, text)
+    frequency = 0 if btext is None else searcher.doc_frequency(fieldname, btext)
     if not frequency:
         return found
     # Few kept documents for a common term: read only the blocks that may hold them.
