@@ -12,12 +12,13 @@ document used from a thread other than its creator's).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import pycrdt
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Insert, Update, bindparam, delete, func, insert, select, update
 
 from app.extensions import db
 from app.models import CollabDocument, CollabUpdate
@@ -156,25 +157,36 @@ def append(document_id: int, changes: list[tuple[int | None, bytes]]) -> list[in
     ``last_seq + n`` in one UPDATE: the row stays locked until commit, so two writers (even
     in two processes) get consecutive numbers, never the same ones, never a gap.
     """
+    numbering, storing = _append_statements()
     last = db.session.execute(
-        update(CollabDocument)
-        .where(CollabDocument.id == document_id)
-        .values(
-            last_seq=CollabDocument.last_seq + len(changes),
-            stored_bytes=CollabDocument.stored_bytes + sum(len(data) for _, data in changes),
-        )
-        .returning(CollabDocument.last_seq)
+        numbering,
+        {"doc": document_id, "count": len(changes), "size": sum(len(d) for _, d in changes)},
     ).scalar_one()
     seqs = list(range(last - len(changes) + 1, last + 1))
-    # A plain INSERT on the table (no ORM bulk path): cheaper than the statement itself.
     db.session.execute(
-        insert(CollabUpdate.__table__),
+        storing,
         [
             {"document_id": document_id, "seq": seq, "data": data, "user_id": user_id}
             for seq, (user_id, data) in zip(seqs, changes, strict=True)
         ],
     )
     return seqs
+
+
+@functools.cache
+def _append_statements() -> tuple[Update, Insert]:
+    """Built once, on the tables (no ORM bookkeeping): every keystroke is stored with them."""
+    documents = CollabDocument.__table__
+    numbering = (
+        update(documents)
+        .where(documents.c.id == bindparam("doc"))
+        .values(
+            last_seq=documents.c.last_seq + bindparam("count"),
+            stored_bytes=documents.c.stored_bytes + bindparam("size"),
+        )
+        .returning(documents.c.last_seq)
+    )
+    return numbering, insert(CollabUpdate.__table__)
 
 
 def compact(copy: Live) -> None:

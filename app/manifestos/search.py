@@ -6,9 +6,11 @@ queues the owner's key once (while a key already waits, nothing more is written)
 
 from __future__ import annotations
 
+import functools
+
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, exists, select
 
 from app.collab import hosts, store
 from app.extensions import db
@@ -129,10 +131,16 @@ def _key(document_id: int) -> str | None:
 def _queue_text_change(document_id: int, _seq: int, _compacting: bool) -> None:
     """A shared document changed: queue its owner for the index, once while it waits."""
     key = _key(document_id)
-    if key is None or db.session.scalar(select(exists().where(SearchOutbox.key == key))):
+    if key is None or db.session.scalar(_queued(), {"key": key}):
         return
     outbox.queue([key])
     db.session.commit()
+
+
+@functools.cache
+def _queued() -> Select:
+    """Whether a key waits in the outbox (built once: every change to a text asks)."""
+    return select(exists().where(SearchOutbox.key == bindparam("key")))
 
 
 hosts.AFTER_STORE.append(_queue_text_change)
