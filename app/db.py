@@ -68,6 +68,11 @@ def on_commit(fn: Callable[[], object]) -> None:
     info.setdefault(_CALLBACKS, []).append(fn)
 
 
+def holds_work(session: Session) -> bool:
+    """Whether ending the session's transaction now would lose work (not only reads)."""
+    return bool(session.info.get(_DEPTH) or session.new or session.dirty or session.deleted)
+
+
 def claim(statement) -> bool:
     """Run a conditional UPDATE and say whether it changed a row.
 

@@ -22,12 +22,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import socketio as python_socketio
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -35,7 +36,7 @@ from flask_socketio import ConnectionRefusedError
 from sqlalchemy import Select, bindparam, delete, or_, select, update
 
 from app import gc_tuning
-from app.db import atomic, on_commit
+from app.db import atomic, holds_work, on_commit
 from app.errors import ServiceError
 from app.extensions import db, socketio
 from app.models import LiveSocket, User, UserSession, utcnow
@@ -449,6 +450,28 @@ def _gate() -> EventGate:
     return current_app.extensions["caravana.event_gate"]
 
 
+@contextmanager
+def waiting() -> Iterator[None]:
+    """Wait for another event (a lock it holds) without keeping this event's turn.
+
+    A turn bounds the Python and database work running at once (EventGate); an event that
+    only waits does neither, and the events behind it in the gate could run meanwhile. A
+    change to a shared document waits so for the one storing every waiting change (a group
+    commit): with the turns held, eight changes waiting on one document filled the gate and
+    the queue before it, not the processor, set the round trip (bench/editor.py). The
+    event's read transaction ends first, so waiting events hold no pooled connection. The
+    turn is not taken back: what follows the wait is short, and waiting for a turn while
+    holding the lock would stall everyone behind it. Elsewhere (a page, a test): just waits.
+    """
+    gate = g.pop("event_turn", None) if has_request_context() else None
+    if gate is not None:
+        session = db.session()
+        if not holds_work(session):
+            session.rollback()  # it has only read: its connection goes back to the pool
+        gate.leave()
+    yield
+
+
 def socket_event(name: str) -> Callable:
     """Register a socket event handler(user, payload) -> dict.
 
@@ -462,10 +485,12 @@ def socket_event(name: str) -> Callable:
             gate = _gate()
             if not gate.enter():
                 return fail("busy", request.environ.get(BUSY_TEXT) or str(busy()))
+            g.event_turn = gate
             try:
                 return _handle(name, handler, data, extra)
             finally:
-                gate.leave()
+                if g.pop("event_turn", None) is not None:  # not given up while waiting
+                    gate.leave()
 
         socketio.on_event(name, wrapped)
         return wrapped

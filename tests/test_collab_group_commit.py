@@ -18,7 +18,7 @@ from app.errors import ServiceError
 from app.extensions import db
 from app.models import CollabUpdate
 from tests.conftest import app_on_a_file
-from tests.test_collab import document_id, notes, reloaded  # noqa: F401 - notes: a fixture
+from tests.test_collab import Editor, document_id, notes, reloaded  # noqa: F401 - notes: a fixture
 
 SENDERS = 6
 
@@ -152,3 +152,47 @@ def test_a_failing_checkpoint_does_not_fail_a_stored_change(app, world, notes, m
     monkeypatch.setattr(hosts, "AFTER_STORE", [broken])
     assert services.apply(document_id(notes), None, _changes(["guardado"])[0]) == 1
     assert reloaded(notes) == "guardado"
+
+
+def test_a_change_waiting_for_the_document_gives_its_turn_to_other_events(
+    app,
+    world,
+    notes,  # noqa: F811
+    monkeypatch,
+):
+    """A change waiting while another change to the document is stored holds none of the
+    process's turns (EventGate): another person's event is answered meanwhile, not "busy"."""
+    from app.realtime import EventGate
+
+    held, sizes = _hold_first_store(monkeypatch)
+    first, second = (Editor(app, world.coordinator, notes) for _ in range(2))
+    reader = Editor(app, world.member, notes)
+    gate = EventGate(at_once=2, queue=0, wait=0)  # no queue: without a turn, "busy" at once
+    monkeypatch.setitem(app.extensions, "caravana.event_gate", gate)
+    answers: dict[str, dict] = {}
+
+    def types(editor: Editor, word: str) -> None:
+        answers[word] = editor.type(0, word)
+
+    storing = threading.Thread(target=types, args=(first, "primera "))
+    storing.start()
+    assert held.began.wait(10)  # the first change is being stored, with its turn
+    waiting = threading.Thread(target=types, args=(second, "segunda "))
+    waiting.start()
+    while not store.live(document_id(notes)).waiting:  # the second waits for the document
+        waiting.join(0.01)
+    answered = None
+    for _attempt in range(500):  # it gives its turn back right after it starts waiting
+        answered = reader.sock.emit("collab_leave", {"doc": notes}, callback=True)
+        if answered["ok"]:
+            break
+        threading.Event().wait(0.01)
+    held.go.set()
+    storing.join(30)
+    waiting.join(30)
+    assert answered == {"ok": True}
+    assert answers["primera "] == {"ok": True, "messages": []}
+    assert answers["segunda "] == {"ok": True, "messages": []}
+    assert reloaded(notes) in ("segunda primera ", "primera segunda ")
+    assert sizes == [1, 1] and gate.stats()["events_waiting"] == 0
+    assert gate.enter() and gate.enter() and not gate.enter()  # both turns free again, no more

@@ -17,6 +17,7 @@ from typing import Any
 import pycrdt
 from flask_babel import gettext as _
 
+from app import realtime
 from app.collab import hosts, protocol, store
 from app.db import atomic
 from app.errors import ServiceError
@@ -153,9 +154,14 @@ def apply(
     with copy.waiting_lock:
         copy.waiting.append(mine)
     stored: list[store.Waiting] = []
-    with copy.lock:
+    if not copy.lock.acquire(blocking=False):
+        with realtime.waiting():  # the storer may be storing this change meanwhile
+            copy.lock.acquire()
+    try:
         if not mine.done.is_set():  # not stored with an earlier turn's changes
             stored = _store_waiting(copy)
+    finally:
+        copy.lock.release()
     if stored:
         _relay_turn(document_id, stored)
         _after_store(copy, stored[-1].seq)
