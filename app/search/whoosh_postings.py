@@ -225,8 +225,9 @@ def _follows(encoded: dict[int, dict[int, bytes]], anchor: int, docnum: int) -> 
     """_follow for values in Whoosh's Positions format, without a Python step per position.
 
     A value is the count (4 bytes) and the pickled gaps between positions (Positions.encode;
-    Whoosh's own writer drops the pickle's final "."): running sums give the positions, and
-    each word's, moved back by its place, must meet the anchor's in one set.
+    older Whoosh writers dropped the pickle's final ".", which its reader puts back): running
+    sums give the positions, and each word's, moved back by its place, must meet the
+    anchor's in one set.
     """
     starts = set(accumulate(_gaps(encoded[anchor][docnum])))
     for place, documents in encoded.items():
