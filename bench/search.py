@@ -319,14 +319,19 @@ def _pick(rng: random.Random, vocab: Vocabulary, top: int = 1500) -> str:
     return rng.choices(vocab.content[:limit], cum_weights=vocab.content_cumulative[:limit])[0]
 
 
+def _early_words(rng: random.Random, lang: str) -> list[str]:
+    """The words of an early document in that language (one found at every size)."""
+    while True:
+        doc = entry(rng.randrange(2000))
+        if doc.language == lang:
+            return doc.body.replace(".", "").lower().split()
+
+
 def _bigram(rng: random.Random, lang: str) -> str:
     """Two adjacent content words of an early document in that language (found in every size)."""
     stop = set(STOP[lang].split())
     while True:
-        doc = entry(rng.randrange(2000))
-        if doc.language != lang:
-            continue
-        words = doc.body.replace(".", "").lower().split()
+        words = _early_words(rng, lang)
         pairs = [(a, b) for a, b in zip(words, words[1:], strict=False)
                  if a not in stop and b not in stop]  # fmt: skip
         if pairs:
@@ -364,10 +369,7 @@ def _stop_phrase(rng: random.Random, lang: str, common: bool) -> str:
     one of the language's 100 most frequent (else only the two)."""
     stop, frequent = set(STOP[lang].split()), set(VOCABULARIES[lang].content[:100])
     while True:
-        doc = entry(rng.randrange(2000))
-        if doc.language != lang:
-            continue
-        words = doc.body.replace(".", "").lower().split()
+        words = _early_words(rng, lang)
         runs = [words[i : i + 3] for i in range(len(words) - 2)
                 if words[i] in stop and words[i + 1] in stop]  # fmt: skip
         if common:
