@@ -1,5 +1,6 @@
 """The index's own segment writer (app/search/whoosh_writer.py) writes what Whoosh's writer
-writes, but for posting lists too short to be worth compressing: same terms, same postings and
+writes, but for posting lists too short to be worth compressing and the pickle protocol of
+the blocks (with Whoosh's settings, byte for byte the same layout): same terms, same postings and
 positions, same lengths and block statistics (term info includes each term's offset and extent
 in the postings file, so the blocks have the same layout) — through adds, replacements,
 deletions and merges of segments with deleted entries."""
@@ -7,6 +8,7 @@ deletions and merges of segments with deleted entries."""
 from __future__ import annotations
 
 import random
+import zlib
 
 import pytest
 from whoosh import index
@@ -88,11 +90,12 @@ def stock_writer(ix, **options):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """The same writes through our writer, ours compressing every block, and Whoosh's."""
+    """The same writes through our writer, with Whoosh's block settings, and Whoosh's."""
     paths = {name: str(tmp_path_factory.mktemp(name)) for name in ("ours", "every", "whoosh")}
     with pytest.MonkeyPatch.context() as patch:
         build(paths["ours"])
         patch.setattr(whoosh_writer, "SMALL", 0)  # as Whoosh: every block compressed
+        patch.setattr(whoosh_writer, "BLOCK_PROTOCOL", 2)  # ... and pickled with protocol 2
         build(paths["every"])
         patch.setattr(whoosh_backend, "TermWriter", stock_writer)
         build(paths["whoosh"])
@@ -112,7 +115,7 @@ def test_same_terms_postings_and_block_layout_as_whooshs_writer(built):
         assert mine == theirs
 
 
-def test_small_posting_lists_uncompressed_read_back_the_same(built):
+def test_our_blocks_read_back_the_same(built):
     ours, whooshs = built["ours"], built["whoosh"]
     assert ours["segments"] == whooshs["segments"]
     moved = 0
@@ -122,7 +125,7 @@ def test_small_posting_lists_uncompressed_read_back_the_same(built):
         for place in ("_offset", "_length"):  # blocks shorter or longer: elsewhere in the file
             mine_info.pop(place), their_info.pop(place)
         assert mine == theirs
-    assert moved > 0  # the small lists really were written uncompressed
+    assert moved > 0  # the blocks really were written differently
 
 
 def test_same_field_lengths(built):
@@ -135,3 +138,16 @@ def test_positions_encode_as_whooshs_format():
     for _ in range(500):
         found = sorted(rng.sample(range(5000), rng.randint(1, 30)))
         assert whoosh_query._positions(found) == fmt.encode(found)
+
+
+def test_blocks_are_pickled_with_the_newer_protocol(tmp_path):
+    backend = WhooshBackend(str(tmp_path))
+    backend.write(next(batches())[0])
+    ix = index.open_dir(str(tmp_path))
+    with ix.reader() as reader:
+        matcher = reader.postings("body_text", b"palabra0")
+        data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
+        if matcher._compression:
+            data = zlib.decompress(data)
+        assert data[:2] == bytes([0x80, whoosh_writer.BLOCK_PROTOCOL]) == b"\x80\x05"
+        assert len(list(matcher.all_ids())) > 30  # a frequent word: a block, not inlined

@@ -6,8 +6,9 @@ segments the same way, a posting at a time. That path was ~60 % of indexing. Her
 documents' postings are grouped by term as they are added, merged segments are read a block
 at a time, the lengths are recorded as the per-document writer receives them, and each term's
 postings go to the codec's block writer in slices. The files written are Whoosh's own
-(whoosh3 codec), byte for byte what its writer produces but for short posting lists, left
-uncompressed (tests/test_search_writer.py).
+(whoosh3 codec), byte for byte what its writer produces but for two choices made for speed:
+short posting lists are left uncompressed and blocks are pickled with a newer protocol
+(tests/test_search_writer.py).
 
 It fills the whoosh3 block writer's buffers through private members (`_ids`, `_weights`, ...,
 as of whoosh-reloaded 2.7.5) and reads merged blocks with whoosh_postings.py; another codec
@@ -18,14 +19,17 @@ that test.
 from __future__ import annotations
 
 import heapq
+import pickle
+import zlib
 from array import array
 from collections.abc import Iterator, Sequence
-from itertools import groupby, repeat
-from operator import itemgetter
+from itertools import chain, groupby, repeat
+from operator import itemgetter, sub
 
 from whoosh import writing
-from whoosh.codec.whoosh3 import W3PostingsWriter
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3PostingsWriter
 from whoosh.system import emptybytes
+from whoosh.util.numeric import length_to_byte
 
 from app.search.whoosh_postings import read_postings, unfiltered
 from app.search.whoosh_query import Forms
@@ -35,6 +39,11 @@ from app.search.whoosh_query import Forms
 # 2 % more disk). Each block records whether it is compressed; readers follow that flag.
 SMALL = 8
 COMPRESSION = 3  # the whoosh3 codec's default level, for everything larger
+# Whoosh pickles a block's (ids, weights, values) with protocol 2, where each value (bytes)
+# becomes a call to _codecs.encode on a latin-1 string; with protocol 5 it is a plain byte
+# string: blocks of frequent words load ~4x faster and are ~20 % smaller once compressed.
+# pickle.loads reads either, so Whoosh's reader and older segments are unaffected.
+BLOCK_PROTOCOL = 5
 Postings = tuple[Sequence[int], Sequence[float], Sequence[bytes]]
 
 
@@ -233,6 +242,8 @@ class TermWriter(writing.SegmentWriter):
         names = set().union(*(source.fieldnames() for source in sources))
         for fieldname in sorted(name for name in names if name in self.schema):
             fieldwriter.start_field(fieldname, self.schema[fieldname])
+            if type(fieldwriter._postwriter) is W3PostingsWriter:
+                fieldwriter._postwriter = BlockWriter.like(fieldwriter._postwriter)
             field_lengths = lengths.get(fieldname, {})
             streams = [
                 zip(source.terms(fieldname), repeat(number))
@@ -255,10 +266,56 @@ class TermWriter(writing.SegmentWriter):
             fieldwriter.finish_field()
 
 
+class BlockWriter(W3PostingsWriter):
+    """The whoosh3 postings writer, its blocks pickled with BLOCK_PROTOCOL."""
+
+    @classmethod
+    def like(cls, writer: W3PostingsWriter) -> BlockWriter:
+        """A writer with the same file and settings, before any term was started."""
+        return cls(
+            writer._postfile,
+            blocklimit=writer._blocklimit,
+            byteids=writer._byteids,
+            compression=writer._compression,
+            inlinelimit=writer._inlinelimit,
+        )
+
+    def _write_block(self, last: bool = False) -> None:
+        """W3PostingsWriter._write_block (whoosh-reloaded 2.7.5) but for the pickle protocol."""
+        postfile = self._postfile
+        if not self._blockcount:
+            postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        ids = self._ids
+        gaps = tuple(map(sub, ids, chain((0,), ids)))  # what _mini_ids() gives, in C
+        data = pickle.dumps((gaps, self._mini_weights(), self._mini_values()), BLOCK_PROTOCOL)
+        compression = self._compression
+        if compression:
+            data = zlib.compress(data, compression)
+        # The block's header, which readers use to skip it, stays as Whoosh writes it.
+        info = pickle.dumps(
+            (
+                len(ids),
+                ids[-1],
+                self._maxweight,
+                compression,
+                length_to_byte(self._minlength),
+                length_to_byte(self._maxlength),
+            ),
+            2,
+        )
+        size = len(info) + len(data)
+        postfile.write_int(-size if last else size)  # negative: the term's last block
+        postfile.write(info)
+        postfile.write(data)
+        self._blockcount += 1
+        self._new_block()
+
+
 def _add_postings(fieldwriter, ids, weights, values, lengths: dict[int, int]) -> None:
     """One term's postings into the codec's block writer, a block at a time when it is ours."""
     writer = fieldwriter._postwriter
-    if type(writer) is not W3PostingsWriter:  # another codec: its public, per-posting path
+    if not isinstance(writer, BlockWriter):  # another codec: its public, per-posting path
         for docnum, weight, value in zip(ids, weights, values, strict=True):
             fieldwriter.add(docnum, weight, value or emptybytes, lengths.get(docnum, 0))
         return
