@@ -39,7 +39,7 @@ from app.search.base import (
 from app.search.query import unparse
 from app.search.snippets import SCAN, marked, passage
 from app.search.whoosh_facets import ColumnCache, narrow
-from app.search.whoosh_postings import matching
+from app.search.whoosh_postings import Decoded, matching
 from app.search.whoosh_query import (
     _STOP,
     EVERY_LANGUAGE,
@@ -273,29 +273,32 @@ class WhooshBackend:
             translation = translate(request.query, searcher.reader())
         values = self._columns.values(searcher)
         tagged = self._tagged(searcher, request)
+        decoded = Decoded()  # postings read for the matches, ranked without reading them again
         kept, facets = narrow(
-            self._matching(searcher, translation.query, request.tokens),
+            self._matching(searcher, translation.query, request.tokens, decoded),
             request.filters,
             values,
             tagged,
             request.facets,
         )
-        hits = self._page(searcher, request, translation, kept, values, page, per_page)
+        hits = self._page(searcher, request, translation, kept, values, page, per_page, decoded)
         suggestion = None
         if not kept and request.query is not None:
             suggestion = self._suggest(searcher, request, values, tagged)
         return Results(hits, len(kept), page, per_page, facets, suggestion)
 
-    def _matching(self, searcher, query: wq.Query | None, tokens: frozenset[str]) -> list[int]:
+    def _matching(
+        self, searcher, query: wq.Query | None, tokens: frozenset[str], decoded=None
+    ) -> list[int]:
         """Document numbers matching a query (None: every entry) that the reader may open."""
-        return list(self._opened(searcher, query, tokens))
+        return list(self._opened(searcher, query, tokens, decoded))
 
-    def _opened(self, searcher, query: wq.Query | None, tokens: frozenset[str]):
+    def _opened(self, searcher, query: wq.Query | None, tokens: frozenset[str], decoded=None):
         """The matching document numbers the reader may open, one by one (lazily)."""
         audience = self._columns.values(searcher)["audience"]
         opens = self._columns.opened(searcher, tokens)
         reader = searcher.reader()
-        docs = reader.all_doc_ids() if query is None else matching(searcher, query)
+        docs = reader.all_doc_ids() if query is None else matching(searcher, query, decoded)
         return (docnum for docnum in docs if audience[docnum] in opens)
 
     @staticmethod
@@ -306,7 +309,9 @@ class WhooshBackend:
             return None
         return set(matching(searcher, wq.Or([wq.Term("tags", t) for t in tags])))
 
-    def _page(self, searcher, request, translation, kept, values, page, per_page) -> list[Hit]:
+    def _page(  # noqa: PLR0913 - one search's state, passed down once
+        self, searcher, request, translation, kept, values, page, per_page, decoded
+    ) -> list[Hit]:
         """The hits of the requested page: only those are scored and highlighted."""
         start = (page - 1) * per_page
         if start >= len(kept):
@@ -317,7 +322,7 @@ class WhooshBackend:
             newest = heapq.nlargest(need, kept, key=lambda d: (dates[d], -d))
             chosen = [(docnum, 0.0) for docnum in newest[start:]]
         else:
-            best = ranked(searcher, translation.scoring, kept, need, values)
+            best = ranked(searcher, translation.scoring, kept, need, values, decoded)
             if best is None:  # a query the block ranking does not score
                 results = searcher.search(translation.scoring, filter=set(kept), limit=need)
                 best = [(hit.docnum, hit.score) for hit in results]

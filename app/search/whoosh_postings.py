@@ -82,38 +82,66 @@ def read_ids(matcher) -> list[int]:
     return ids
 
 
-def matching(searcher, query: wq.Query) -> list[int]:
+class Decoded:
+    """The numbers and weights of the postings one search has read, per segment and term.
+
+    The unscored pass and the ranking of a search read the same terms; decompressing and
+    unpickling a frequent word's blocks is most of a search's time, so it is done once.
+    Lives for one search (keys hold the segment reader's id).
+    """
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, str, bytes], tuple[list[int], list[float]]] = {}
+
+    def get(self, reader, fieldname: str, btext: bytes) -> tuple[list[int], list[float]] | None:
+        """A term's postings if this search read them already."""
+        return self._found.get((id(reader), fieldname, btext))
+
+    def read(self, reader, fieldname: str, btext: bytes) -> tuple[list[int], list[float]]:
+        """A term's postings, read now unless they were already."""
+        key = (id(reader), fieldname, btext)
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = read_weights(unfiltered(reader.postings(fieldname, btext)))
+        return found
+
+    def keep(self, reader, fieldname: str, btext: bytes, ids, weights) -> None:
+        """Postings read by another path (a phrase's rarest word)."""
+        self._found[(id(reader), fieldname, btext)] = (ids, weights)
+
+
+def matching(searcher, query: wq.Query, decoded: Decoded | None = None) -> list[int]:
     """The numbers of the live documents matching a query, ascending (as docs_for_query).
 
     Ors are unions, Ands intersections and AndNots differences of sets built from whole
     posting blocks; a phrase or another query is matched by Whoosh within the documents
-    that have all its words.
+    that have all its words. Postings read are kept in ``decoded`` for the ranking.
     """
     found: list[int] = []
     for leaf, offset in searcher.subsearchers or [(searcher, 0)]:
         reader = leaf.reader()
-        docs = _docs(leaf, reader, query)
+        docs = _docs(leaf, reader, query, decoded)
         if docs and reader.has_deletions():
             docs -= reader.deleted_docs_set
         found.extend([offset + docnum for docnum in sorted(docs)])
     return found
 
 
-def _docs(leaf, reader, query: wq.Query) -> set[int]:
+def _docs(leaf, reader, query: wq.Query, decoded: Decoded | None) -> set[int]:
     """The segment's document numbers matching a query (deleted ones may be included)."""
     if isinstance(query, wq.Term):
-        return _term(reader, query.fieldname, query.text)
+        return _term(reader, query.fieldname, query.text, decoded)
     if isinstance(query, wq.Or) and not query.minmatch:
-        return set().union(*(_docs(leaf, reader, sub) for sub in query.subqueries))
+        return set().union(*(_docs(leaf, reader, sub, decoded) for sub in query.subqueries))
     if isinstance(query, wq.And):
-        return _all(leaf, reader, query.subqueries)
+        return _all(leaf, reader, query.subqueries, decoded)
     if isinstance(query, wq.AndNot):
-        docs = _docs(leaf, reader, query.a)
-        return docs - _docs(leaf, reader, query.b) if docs else docs
+        docs = _docs(leaf, reader, query.a, decoded)
+        return docs - _docs(leaf, reader, query.b, decoded) if docs else docs
     if query is wq.NullQuery:
         return set()
     if isinstance(query, wq.Phrase) and query.slop == 1 and query.words:
-        return _phrase(reader, query.fieldname, query.words)
+        return _phrase(reader, query.fieldname, query.words, decoded)
     return set(query.docs(leaf))
 
 
@@ -167,7 +195,7 @@ def _among_inline(matcher, wanted_set: set[int], part: str) -> dict:
     return found
 
 
-def _phrase(reader, fieldname: str, words) -> set[int]:
+def _phrase(reader, fieldname: str, words, decoded: Decoded | None = None) -> set[int]:
     """The documents where the words follow one another (Whoosh's Phrase with slop 1).
 
     Whoosh walks the words' postings and position spans one by one. Here the rarest word's
@@ -192,8 +220,10 @@ def _phrase(reader, fieldname: str, words) -> set[int]:
     for _frequency, place, btext in terms:
         matcher = unfiltered(reader.postings(fieldname, btext))
         if place == terms[0][1]:
-            ids, _weights, values = read_postings(matcher)
+            ids, weights, values = read_postings(matcher)
             encoded[place] = dict(zip(ids, values, strict=True))
+            if decoded is not None:  # the ranking scores the phrase's words
+                decoded.keep(reader, fieldname, btext, ids, weights)
         else:
             encoded[place] = values_among(matcher, candidates, set(candidates))
         candidates = sorted(encoded[place])
@@ -244,11 +274,11 @@ def _gaps(value: bytes) -> list[int]:
     return loads(value[4:] if value.endswith(b".") else value[4:] + b".")  # noqa: S301
 
 
-def _all(leaf, reader, subqueries) -> set[int]:
+def _all(leaf, reader, subqueries, decoded: Decoded | None) -> set[int]:
     """The documents matching every subquery (stops at the first empty one)."""
     docs: set[int] | None = None
     for sub in subqueries:
-        these = _docs(leaf, reader, sub)
+        these = _docs(leaf, reader, sub, decoded)
         docs = these if docs is None else docs & these
         if not docs:
             return set()
@@ -265,9 +295,11 @@ def term_bytes(schema, fieldname: str, text) -> bytes | None:
         return None
 
 
-def _term(reader, fieldname: str, text) -> set[int]:
+def _term(reader, fieldname: str, text, decoded: Decoded | None) -> set[int]:
     """The documents with a term (its postings read a block at a time)."""
     btext = term_bytes(reader.schema, fieldname, text)
     if btext is None or (fieldname, btext) not in reader:
         return set()
+    if decoded is not None:
+        return set(decoded.read(reader, fieldname, btext)[0])
     return set(read_ids(unfiltered(reader.postings(fieldname, btext))))

@@ -22,7 +22,13 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
-from app.search.whoosh_postings import read_weights, term_bytes, unfiltered, weights_among
+from app.search.whoosh_postings import (
+    Decoded,
+    read_weights,
+    term_bytes,
+    unfiltered,
+    weights_among,
+)
 
 SPARSE = 8  # a term's blocks are skipped when it has 8 times more postings than kept documents
 LENGTHS = ("title_text", "body_text", "tagtext", "org")  # the scored text fields
@@ -32,15 +38,22 @@ LENGTH_OF_BYTE = [None] + [byte_to_length(b) for b in range(1, 256)]
 
 
 def ranked(
-    searcher, query: wq.Query, kept: list[int], need: int, lengths: dict[str, list]
+    searcher,
+    query: wq.Query,
+    kept: list[int],
+    need: int,
+    lengths: dict[str, list],
+    decoded: Decoded | None = None,
 ) -> list[tuple[int, float]] | None:
     """The first ``need`` of the kept documents by score (ties: lower number first).
 
-    None when the query has a node this does not score (Whoosh ranks it then).
+    None when the query has a node this does not score (Whoosh ranks it then). Postings the
+    search's unscored pass read (``decoded``) are not read again.
     """
     if not _supported(searcher, query):
         return None
-    scores = _scores(searcher, query, _by_segment(searcher, sorted(kept)), lengths)
+    keep = _by_segment(searcher, sorted(kept))
+    scores = _scores(searcher, query, keep, lengths, decoded or Decoded())
     return heapq.nsmallest(need, scores.items(), key=lambda ds: (-ds[1], ds[0]))
 
 
@@ -77,21 +90,21 @@ def _all_supported(searcher, query: wq.Query) -> bool:
     return all(_supported(searcher, sub) for sub in query.subqueries)
 
 
-def _scores(searcher, query: wq.Query, keep: Segments, lengths) -> dict[int, float]:
+def _scores(searcher, query: wq.Query, keep: Segments, lengths, decoded) -> dict[int, float]:
     """The kept documents matching a node, with their scores (as Whoosh's matchers add them)."""
     if type(query) is wq.Term:
-        found = _term(searcher, query.fieldname, query.text, keep, lengths)
+        found = _term(searcher, query.fieldname, query.text, keep, lengths, decoded)
     elif query is wq.NullQuery or not query.subqueries:
         return {}
     elif isinstance(query, wq.Or):  # a union: the sum of the parts that match
         found = {}
         for sub in query.subqueries:
-            for docnum, score in _scores(searcher, sub, keep, lengths).items():
+            for docnum, score in _scores(searcher, sub, keep, lengths, decoded).items():
                 found[docnum] = found.get(docnum, 0.0) + score
     else:  # an intersection: the documents every part matches, the sum of their scores
         parts = []
         for sub in query.subqueries:
-            part = _scores(searcher, sub, keep, lengths)
+            part = _scores(searcher, sub, keep, lengths, decoded)
             if not part:
                 return {}
             parts.append(part)
@@ -116,7 +129,9 @@ def field_lengths(reader, fieldname: str) -> list[float | None]:
     return [LENGTH_OF_BYTE[column[docnum]] for docnum in range(count)]
 
 
-def _term(searcher, fieldname: str, text, keep: Segments, lengths) -> dict[int, float]:
+def _term(
+    searcher, fieldname: str, text, keep: Segments, lengths, decoded: Decoded
+) -> dict[int, float]:
     """The kept documents containing a term, with its score in each (boost not applied).
 
     Only the blocks that may hold kept documents are read: a word in most entries costs
@@ -139,11 +154,16 @@ def _term(searcher, fieldname: str, text, keep: Segments, lengths) -> dict[int, 
     for reader, offset, wanted, wanted_set in keep:
         if (fieldname, btext) not in reader:
             continue
-        matcher = unfiltered(reader.postings(fieldname, btext))
-        if sparse:
-            among = weights_among(matcher, wanted, wanted_set).items()
+        read = decoded.get(reader, fieldname, btext)
+        if read is not None and sparse:  # few of many: found by bisection
+            among = _picked(*read, wanted)
+        elif read is not None:
+            among = ((d, w) for d, w in zip(*read, strict=True) if d in wanted_set)
+        elif sparse:
+            among = weights_among(unfiltered(reader.postings(fieldname, btext)), wanted, wanted_set)
+            among = among.items()
         else:  # most blocks hold kept documents: read them all, no bookkeeping
-            ids, weights = read_weights(matcher)
+            ids, weights = read_weights(unfiltered(reader.postings(fieldname, btext)))
             among = ((d, w) for d, w in zip(ids, weights, strict=True) if d in wanted_set)
         for docnum, weight in among:
             docnum += offset
@@ -153,4 +173,17 @@ def _term(searcher, fieldname: str, text, keep: Segments, lengths) -> dict[int, 
             else:  # whoosh.scoring.WeightScorer
                 score = weight
             found[docnum] = score
+    return found
+
+
+def _picked(ids: list[int], weights: list[float], wanted: list[int]) -> list[tuple[int, float]]:
+    """The (document, weight) postings of the wanted documents (both sorted), by bisection."""
+    found = []
+    at, end = 0, len(ids)
+    for docnum in wanted:
+        at = bisect_left(ids, docnum, at, end)
+        if at == end:
+            break
+        if ids[at] == docnum:
+            found.append((docnum, weights[at]))
     return found
