@@ -136,6 +136,23 @@ def test_same_ranking_as_whooshs_collector(backend, searcher):
     assert few_of_many > 50
 
 
+def test_a_search_keeps_at_most_so_many_decoded_postings(searcher, monkeypatch):
+    reader = searcher.reader()
+    if searcher.subsearchers:
+        reader = searcher.subsearchers[0][0].reader()
+    frequent = max(reader.lexicon("body_text"), key=lambda t: reader.doc_frequency("body_text", t))
+    count = reader.doc_frequency("body_text", frequent)
+    assert count > 20
+    monkeypatch.setattr(Decoded, "KEPT", count - 1)
+    decoded = Decoded()
+    ids, weights = decoded.read(reader, "body_text", frequent)
+    assert len(ids) == len(weights) == count  # read in full, but not kept: over the bound
+    assert decoded.get(reader, "body_text", frequent) is None
+    monkeypatch.setattr(Decoded, "KEPT", count)
+    decoded.read(reader, "body_text", frequent)
+    assert decoded.get(reader, "body_text", frequent) is not None
+
+
 def test_a_query_it_cannot_rank_is_left_to_whoosh(backend, searcher):
     values = backend._columns.values(searcher)
     ordered = wq.Ordered([wq.Term("body_text", "palabr"), wq.Term("body_text", "caravan")])

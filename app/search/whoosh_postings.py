@@ -54,7 +54,10 @@ def read_postings(matcher) -> Postings:
     return ids, weights, values
 
 
-def read_weights(matcher) -> tuple[list[int], list[float]]:
+Weights = tuple[list[int], list[float]]
+
+
+def read_weights(matcher) -> Weights:
     """The document numbers and weights (term frequencies) of a term's matcher."""
     if not isinstance(matcher, W3LeafMatcher):
         ids, weights, _values = read_postings(matcher)
@@ -87,27 +90,37 @@ class Decoded:
 
     The unscored pass and the ranking of a search read the same terms; decompressing and
     unpickling a frequent word's blocks is most of a search's time, so it is done once.
-    Lives for one search (keys hold the segment reader's id).
+    Lives for one search (keys hold the segment reader's id), and keeps at most KEPT
+    postings: beyond, the ranking reads them again. Python lists, not arrays: ~70 bytes a
+    posting, but arrays made the passes over them 2.5x slower.
     """
 
-    def __init__(self) -> None:
-        self._found: dict[tuple[int, str, bytes], tuple[list[int], list[float]]] = {}
+    KEPT = 1_000_000  # ~70 MB; ten words found in every entry of a 100,000-entry library
 
-    def get(self, reader, fieldname: str, btext: bytes) -> tuple[list[int], list[float]] | None:
-        """A term's postings if this search read them already."""
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, str, bytes], Weights] = {}
+        self._size = 0
+
+    def get(self, reader, fieldname: str, btext: bytes) -> Weights | None:
+        """A term's postings if this search kept them."""
         return self._found.get((id(reader), fieldname, btext))
 
-    def read(self, reader, fieldname: str, btext: bytes) -> tuple[list[int], list[float]]:
-        """A term's postings, read now unless they were already."""
-        key = (id(reader), fieldname, btext)
-        found = self._found.get(key)
+    def read(self, reader, fieldname: str, btext: bytes) -> Weights:
+        """A term's postings, read now unless they were kept."""
+        found = self.get(reader, fieldname, btext)
         if found is None:
-            found = self._found[key] = read_weights(unfiltered(reader.postings(fieldname, btext)))
+            found = read_weights(unfiltered(reader.postings(fieldname, btext)))
+            self._put(reader, fieldname, btext, found)
         return found
 
     def keep(self, reader, fieldname: str, btext: bytes, ids, weights) -> None:
-        """Postings read by another path (a phrase's rarest word)."""
-        self._found[(id(reader), fieldname, btext)] = (ids, weights)
+        """A term's postings read whole by another path (a phrase's rarest word)."""
+        self._put(reader, fieldname, btext, (ids, weights))
+
+    def _put(self, reader, fieldname: str, btext: bytes, found: Weights) -> None:
+        if self._size + len(found[0]) <= self.KEPT:
+            self._found[(id(reader), fieldname, btext)] = found
+            self._size += len(found[0])
 
 
 def matching(searcher, query: wq.Query, decoded: Decoded | None = None) -> list[int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
+from collections.abc import Sequence
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -176,7 +177,9 @@ def _term(
     return found
 
 
-def _picked(ids: list[int], weights: list[float], wanted: list[int]) -> list[tuple[int, float]]:
+def _picked(
+    ids: Sequence[int], weights: Sequence[float], wanted: list[int]
+) -> list[tuple[int, float]]:
     """The (document, weight) postings of the wanted documents (both sorted), by bisection."""
     found = []
     at, end = 0, len(ids)
