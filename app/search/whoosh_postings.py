@@ -99,6 +99,7 @@ class Decoded:
 
     def __init__(self) -> None:
         self._found: dict[tuple[int, str, bytes], Weights] = {}
+        self._some: dict[tuple[int, str, bytes], tuple[set[int], dict[int, float]]] = {}
         self._size = 0
 
     def get(self, reader, fieldname: str, btext: bytes) -> Weights | None:
@@ -116,6 +117,20 @@ class Decoded:
     def keep(self, reader, fieldname: str, btext: bytes, ids, weights) -> None:
         """A term's postings read whole by another path (a phrase's rarest word)."""
         self._put(reader, fieldname, btext, (ids, weights))
+
+    def keep_among(
+        self, reader, fieldname: str, btext: bytes, covered: set[int], weights: dict[int, float]
+    ) -> None:
+        """A term's weights read in some documents only (``covered``): a phrase's commoner words."""
+        key = (id(reader), fieldname, btext)
+        if key not in self._found and self._size + len(covered) <= self.KEPT:
+            self._some[key] = (covered, weights)
+            self._size += len(covered)
+
+    def among(self, reader, fieldname: str, btext: bytes, wanted: set[int]) -> dict | None:
+        """A term's weights (document -> weight) if kept for every wanted document."""
+        some = self._some.get((id(reader), fieldname, btext))
+        return some[1] if some is not None and wanted <= some[0] else None
 
     def _put(self, reader, fieldname: str, btext: bytes, found: Weights) -> None:
         if self._size + len(found[0]) <= self.KEPT:
@@ -163,9 +178,9 @@ def weights_among(matcher, wanted: list[int], wanted_set: set[int]) -> dict[int,
     return _among(matcher, wanted, wanted_set, "weights")
 
 
-def values_among(matcher, wanted: list[int], wanted_set: set[int]) -> dict[int, bytes]:
-    """The values (encoded positions) of a term's postings in the wanted documents."""
-    return _among(matcher, wanted, wanted_set, "values")
+def postings_among(matcher, wanted: list[int], wanted_set: set[int]) -> dict[int, tuple]:
+    """The (weight, value) of a term's postings in the wanted documents."""
+    return _among(matcher, wanted, wanted_set, "postings")
 
 
 def _among(matcher, wanted: list[int], wanted_set: set[int], part: str) -> dict:
@@ -180,13 +195,11 @@ def _among(matcher, wanted: list[int], wanted_set: set[int], part: str) -> dict:
         return found
     if not isinstance(matcher, W3LeafMatcher):  # postings stored inline in the term's entry
         return _among_inline(matcher, wanted_set, part)
-    read = matcher._read_weights if part == "weights" else matcher._read_values
     at = 0  # the first wanted document not yet passed
     while matcher.is_active() and at < len(wanted):
         if matcher._maxid >= wanted[at]:
             matcher._read_ids()
-            read()
-            postings = zip(matcher._ids, getattr(matcher, "_" + part), strict=True)
+            postings = zip(matcher._ids, _block_part(matcher, part), strict=True)
             end = bisect_right(wanted, matcher._maxid, at)  # wanted up to the block's last
             if end - at < len(matcher._ids):
                 block = dict(postings)
@@ -198,12 +211,22 @@ def _among(matcher, wanted: list[int], wanted_set: set[int], part: str) -> dict:
     return found
 
 
+def _block_part(matcher: W3LeafMatcher, part: str):
+    """The current block's weights, or (weight, value) pairs ("postings")."""
+    matcher._read_weights()
+    if part == "weights":
+        return matcher._weights
+    matcher._read_values()
+    return zip(matcher._weights, matcher._values, strict=True)
+
+
 def _among_inline(matcher, wanted_set: set[int], part: str) -> dict:
     """One part of the wanted postings, walked one at a time (another kind of matcher)."""
     found = {}
     while matcher.is_active():
         if matcher.id() in wanted_set:
-            found[matcher.id()] = getattr(matcher, part[:-1])()  # weight() or value()
+            weight = matcher.weight()
+            found[matcher.id()] = weight if part == "weights" else (weight, matcher.value())
         matcher.next()
     return found
 
@@ -231,14 +254,10 @@ def _phrase(reader, fieldname: str, words, decoded: Decoded | None = None) -> se
     encoded: dict[int, dict[int, bytes]] = {}  # place -> document -> encoded positions
     candidates: list[int] = []
     for _frequency, place, btext in terms:
-        matcher = unfiltered(reader.postings(fieldname, btext))
         if place == terms[0][1]:
-            ids, weights, values = read_postings(matcher)
-            encoded[place] = dict(zip(ids, values, strict=True))
-            if decoded is not None:  # the ranking scores the phrase's words
-                decoded.keep(reader, fieldname, btext, ids, weights)
+            encoded[place] = _positions_all(reader, fieldname, btext, decoded)
         else:
-            encoded[place] = values_among(matcher, candidates, set(candidates))
+            encoded[place] = _positions_among(reader, fieldname, btext, candidates, decoded)
         candidates = sorted(encoded[place])
         if not candidates:
             return set()
@@ -247,6 +266,28 @@ def _phrase(reader, fieldname: str, words, decoded: Decoded | None = None) -> se
         return {docnum for docnum in candidates if _follows(encoded, anchor, docnum)}
     decode = field.format.decode_positions
     return {docnum for docnum in candidates if _follow(decode, encoded, anchor, docnum)}
+
+
+def _positions_all(reader, fieldname: str, btext: bytes, decoded) -> dict[int, bytes]:
+    """A phrase's rarest word: every document's encoded positions (weights kept to rank)."""
+    ids, weights, values = read_postings(unfiltered(reader.postings(fieldname, btext)))
+    if decoded is not None:
+        decoded.keep(reader, fieldname, btext, ids, weights)
+    return dict(zip(ids, values, strict=True))
+
+
+def _positions_among(reader, fieldname, btext, candidates: list[int], decoded) -> dict[int, bytes]:
+    """Another word of a phrase: its encoded positions in the candidates.
+
+    Its weights there are kept too: the phrase's matches, the only documents its ranking
+    scores, are among the candidates.
+    """
+    covered = set(candidates)
+    found = postings_among(unfiltered(reader.postings(fieldname, btext)), candidates, covered)
+    if decoded is not None:
+        weights = {docnum: weight for docnum, (weight, _value) in found.items()}
+        decoded.keep_among(reader, fieldname, btext, covered, weights)
+    return {docnum: value for docnum, (_weight, value) in found.items()}
 
 
 def _follow(decode, encoded: dict[int, dict[int, bytes]], anchor: int, docnum: int) -> bool:

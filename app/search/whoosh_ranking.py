@@ -155,18 +155,9 @@ def _term(
     for reader, offset, wanted, wanted_set in keep:
         if (fieldname, btext) not in reader:
             continue
-        read = decoded.get(reader, fieldname, btext)
-        if read is not None and sparse:  # few of many: found by bisection
-            among = _picked(*read, wanted)
-        elif read is not None:
-            among = ((d, w) for d, w in zip(*read, strict=True) if d in wanted_set)
-        elif sparse:
-            among = weights_among(unfiltered(reader.postings(fieldname, btext)), wanted, wanted_set)
-            among = among.items()
-        else:  # most blocks hold kept documents: read them all, no bookkeeping
-            ids, weights = read_weights(unfiltered(reader.postings(fieldname, btext)))
-            among = ((d, w) for d, w in zip(ids, weights, strict=True) if d in wanted_set)
-        for docnum, weight in among:
+        for docnum, weight in _weights(
+            decoded, reader, fieldname, btext, wanted, wanted_set, sparse
+        ):
             docnum += offset
             if scorable:  # whoosh.scoring.bm25, term for term (the same float, ties kept)
                 fl = sizes[docnum]
@@ -175,6 +166,25 @@ def _term(
                 score = weight
             found[docnum] = score
     return found
+
+
+def _weights(  # noqa: PLR0913 - a term in a segment, and which of its postings are wanted
+    decoded: Decoded, reader, fieldname: str, btext: bytes, wanted, wanted_set, sparse: bool
+):
+    """(document, weight) for the wanted documents holding a term, read as cheaply as known."""
+    read = decoded.get(reader, fieldname, btext)
+    if read is not None:  # the unscored pass read them all
+        if sparse:  # few of many: found by bisection
+            return _picked(*read, wanted)
+        return ((d, w) for d, w in zip(*read, strict=True) if d in wanted_set)
+    some = decoded.among(reader, fieldname, btext, wanted_set)
+    if some is not None:  # a phrase read them among candidates holding every wanted one
+        return [(docnum, some[docnum]) for docnum in wanted if docnum in some]
+    matcher = unfiltered(reader.postings(fieldname, btext))
+    if sparse:  # few kept documents for a common term: only the blocks that may hold them
+        return weights_among(matcher, wanted, wanted_set).items()
+    ids, weights = read_weights(matcher)  # most blocks hold kept documents: read them all
+    return ((d, w) for d, w in zip(ids, weights, strict=True) if d in wanted_set)
 
 
 def _picked(
