@@ -288,12 +288,22 @@ class WhooshBackend:
         return Results(hits, len(kept), page, per_page, facets, suggestion)
 
     def _matching(
-        self, searcher, query: wq.Query | None, tokens: frozenset[str], decoded=None
+        self,
+        searcher,
+        query: wq.Query | None,
+        tokens: frozenset[str],
+        decoded: Decoded | None = None,
     ) -> list[int]:
         """Document numbers matching a query (None: every entry) that the reader may open."""
         return list(self._opened(searcher, query, tokens, decoded))
 
-    def _opened(self, searcher, query: wq.Query | None, tokens: frozenset[str], decoded=None):
+    def _opened(
+        self,
+        searcher,
+        query: wq.Query | None,
+        tokens: frozenset[str],
+        decoded: Decoded | None = None,
+    ):
         """The matching document numbers the reader may open, one by one (lazily)."""
         audience = self._columns.values(searcher)["audience"]
         opens = self._columns.opened(searcher, tokens)
