@@ -275,7 +275,7 @@ class WhooshBackend:
         tagged = self._tagged(searcher, request)
         decoded = Decoded()  # postings read for the matches, ranked without reading them again
         kept, facets = narrow(
-            self._matching(searcher, translation.query, request.tokens, decoded),
+            list(self._opened(searcher, translation.query, request.tokens, decoded)),
             request.filters,
             values,
             tagged,
@@ -287,16 +287,6 @@ class WhooshBackend:
             suggestion = self._suggest(searcher, request, values, tagged)
         return Results(hits, len(kept), page, per_page, facets, suggestion)
 
-    def _matching(
-        self,
-        searcher,
-        query: wq.Query | None,
-        tokens: frozenset[str],
-        decoded: Decoded | None = None,
-    ) -> list[int]:
-        """Document numbers matching a query (None: every entry) that the reader may open."""
-        return list(self._opened(searcher, query, tokens, decoded))
-
     def _opened(
         self,
         searcher,
@@ -304,7 +294,10 @@ class WhooshBackend:
         tokens: frozenset[str],
         decoded: Decoded | None = None,
     ):
-        """The matching document numbers the reader may open, one by one (lazily)."""
+        """The document numbers matching a query (None: every entry) that the reader may open.
+
+        One by one (lazily): a suggestion needs only the first.
+        """
         audience = self._columns.values(searcher)["audience"]
         opens = self._columns.opened(searcher, tokens)
         reader = searcher.reader()
@@ -387,7 +380,7 @@ class WhooshBackend:
         corrected = _replaced(request.query, replacements)
         query = translate(corrected, searcher.reader()).query
         found, _ = narrow(
-            self._matching(searcher, query, tokens), request.filters, values, tagged, False
+            list(self._opened(searcher, query, tokens)), request.filters, values, tagged, False
         )
         return unparse(corrected) if found else None
 
