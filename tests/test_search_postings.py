@@ -157,6 +157,17 @@ def test_a_search_keeps_at_most_so_many_decoded_postings(searcher, monkeypatch):
     assert decoded.get(reader, "body_text", frequent) is not None
 
 
+def test_weights_read_among_some_documents_serve_only_those(searcher):
+    reader = searcher.reader()
+    if searcher.subsearchers:
+        reader = searcher.subsearchers[0][0].reader()
+    decoded = Decoded()
+    decoded.keep_among(reader, "body_text", b"palabra1", {3, 5, 8}, {3: 2.0, 8: 1.0})
+    assert decoded.among(reader, "body_text", b"palabra1", {3, 5}) == {3: 2.0, 8: 1.0}
+    assert decoded.among(reader, "body_text", b"palabra1", {3, 9}) is None  # 9 was not read
+    assert decoded.among(reader, "body_text", b"palabra2", {3}) is None
+
+
 def test_a_query_it_cannot_rank_is_left_to_whoosh(backend, searcher):
     values = backend._columns.values(searcher)
     ordered = wq.Ordered([wq.Term("body_text", "palabr"), wq.Term("body_text", "caravan")])

@@ -111,12 +111,14 @@ class Decoded:
         found = self.get(reader, fieldname, btext)
         if found is None:
             found = read_weights(unfiltered(reader.postings(fieldname, btext)))
-            self._put(reader, fieldname, btext, found)
+            self.keep(reader, fieldname, btext, *found)
         return found
 
     def keep(self, reader, fieldname: str, btext: bytes, ids, weights) -> None:
-        """A term's postings read whole by another path (a phrase's rarest word)."""
-        self._put(reader, fieldname, btext, (ids, weights))
+        """A term's postings read whole (here, or by a phrase for its rarest word)."""
+        if self._size + len(ids) <= self.KEPT:
+            self._found[(id(reader), fieldname, btext)] = (ids, weights)
+            self._size += len(ids)
 
     def keep_among(
         self, reader, fieldname: str, btext: bytes, covered: set[int], weights: dict[int, float]
@@ -131,11 +133,6 @@ class Decoded:
         """A term's weights (document -> weight) if kept for every wanted document."""
         some = self._some.get((id(reader), fieldname, btext))
         return some[1] if some is not None and wanted <= some[0] else None
-
-    def _put(self, reader, fieldname: str, btext: bytes, found: Weights) -> None:
-        if self._size + len(found[0]) <= self.KEPT:
-            self._found[(id(reader), fieldname, btext)] = found
-            self._size += len(found[0])
 
 
 def matching(searcher, query: wq.Query, decoded: Decoded | None = None) -> list[int]:
