@@ -1,6 +1,6 @@
 """Changes sent at once to one shared document: stored together, each answered alone.
 
-Whoever takes the document's lock stores every change waiting by then in one commit. These
+Whoever takes a turn stores every change waiting by then in one commit. These
 run on a database file, where each thread has its own connection as on the real server.
 """
 

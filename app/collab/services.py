@@ -134,14 +134,14 @@ def apply(
 ) -> int:
     """Check, store and apply one v1 update, then relay it; its sequence number (0: nothing).
 
-    Changes to one document wait for its lock; whoever takes it applies and stores every
-    change waiting by then, in one commit (a group commit: under a crowd, one disk write
-    for several changes instead of a queue of them), and relays them to the followers as
-    one message (one write per follower for the turn, instead of one per change). Each
-    change is still checked alone and refused alone, and is applied to the live copy only
-    with the commit that stores it, so what the copy answers and what followers receive is
-    always in the log. What follows a store (relaying, checkpoints, folding the log) runs
-    after the lock is released, so that the next changes need not wait for it.
+    Changes to one document are stored in turns: whoever finds no turn going takes one and
+    stores every change waiting by then, in one commit (a group commit: under a crowd, one
+    disk write for several changes instead of a queue of them), and relays them to the
+    followers as one message (one write per follower for the turn, instead of one per
+    change). Each change is still checked alone and refused alone, and is applied to the
+    live copy only with the commit that stores it, so what the copy answers and what
+    followers receive is always in the log. What follows a store (relaying, checkpoints,
+    folding the log) runs after the turn, so that the next one need not wait for it.
     """
     try:
         info = protocol.check_update(update)
@@ -153,23 +153,46 @@ def apply(
     mine = store.Waiting(user_id, update, to)
     with copy.waiting_lock:
         copy.waiting.append(mine)
-    stored: list[store.Waiting] = []
-    if not copy.lock.acquire(blocking=False):
-        with realtime.waiting():  # the storer may be storing this change meanwhile
-            copy.lock.acquire()
-    try:
-        if not mine.done.is_set():  # not stored with an earlier turn's changes
-            stored = _store_waiting(copy)
-    finally:
-        copy.lock.release()
-    if stored:
-        _relay_turn(document_id, stored)
-        _after_store(copy, stored[-1].seq)
+    while not mine.done:
+        mine.woken.clear()
+        if copy.turn_lock.acquire(blocking=False):
+            stored = _turn(copy, mine)
+            if stored:
+                _relay_turn(document_id, stored)
+                _after_store(copy, stored[-1].seq)
+            break
+        # A turn is going: its thread wakes this one when the change is stored, or, if it
+        # is still waiting after that turn, to take the next. Waiting on a change's own
+        # event, not on the turn's lock, wakes each waiting thread once, at once: passing
+        # a lock from one waiting thread to the next, each only to see its change stored,
+        # took 45 ms (p95 180 ms) after every turn under load (bench/editor.py).
+        with realtime.waiting():
+            mine.woken.wait()
     if mine.refusal is not None:  # said in the sender's language, not the storer's
         raise _too_long() if mine.refusal == "too_long" else _refused()
     if mine.error is not None:
         raise mine.error
     return mine.seq
+
+
+def _turn(copy: store.Live, mine: store.Waiting) -> list[store.Waiting]:
+    """Store the waiting changes (holding copy.turn_lock), then wake the next turn's taker."""
+    try:
+        if mine.done:  # stored by the turn that just ended
+            return []
+        if not copy.lock.acquire(blocking=False):  # a sync or a fold is reading the copy
+            with realtime.waiting():
+                copy.lock.acquire()
+        try:
+            return _store_waiting(copy)
+        finally:
+            copy.lock.release()
+    finally:
+        copy.turn_lock.release()
+        with copy.waiting_lock:  # a change that came during the turn: its thread takes the next
+            following = copy.waiting[0] if copy.waiting else None
+        if following is not None:
+            following.woken.set()
 
 
 def _store_waiting(copy: store.Live) -> list[store.Waiting]:
@@ -193,7 +216,8 @@ def _store_waiting(copy: store.Live) -> list[store.Waiting]:
         raise
     finally:
         for change in turn:
-            change.done.set()
+            change.done = True
+            change.woken.set()
 
 
 def _apply_each(copy: store.Live, turn: list[store.Waiting]) -> list[store.Waiting]:

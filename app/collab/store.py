@@ -46,7 +46,9 @@ class Waiting:
     user_id: int | None
     data: bytes
     relay: Relay | None = None  # to whom the change goes once stored (None: nobody)
-    done: threading.Event = field(default_factory=threading.Event)
+    done: bool = False  # stored or refused (then ``woken`` is set)
+    # Set when the change is done, or when its thread should try to store the next turn.
+    woken: threading.Event = field(default_factory=threading.Event)
     seq: int = 0  # once stored
     refusal: str | None = None  # "too_long" or "refused": the sender's thread says why
     error: BaseException | None = None  # the store failed
@@ -62,9 +64,11 @@ class Live:
     snapshot_seq: int = 0  # as last read: the log's length is seq - snapshot_seq
     stored_bytes: int = 0  # as last read, plus what this process stored since
     lock: threading.RLock = field(default_factory=threading.RLock)
-    # Changes sent meanwhile, stored together by whoever holds the lock next (one commit).
+    # Changes sent meanwhile, stored together in the next turn (one commit) by whoever takes
+    # turn_lock (services.apply); held only by a thread storing a turn.
     waiting: list[Waiting] = field(default_factory=list)
     waiting_lock: threading.Lock = field(default_factory=threading.Lock)
+    turn_lock: threading.Lock = field(default_factory=threading.Lock)
     # The owners' hooks after a store (checkpoints), one thread at a time, outside `lock`.
     after_lock: threading.Lock = field(default_factory=threading.Lock)
 
