@@ -355,6 +355,15 @@ def _rooms_of(sids: set[str]) -> dict[str, set[str]]:
     return inside
 
 
+def in_channel(sid: str, channel: str) -> bool:
+    """Whether this process's connection is in a channel now (memory, no query).
+
+    A connection's events come to the process that holds it, and a channel left anywhere
+    (an access change on another process) is left here through the message queue.
+    """
+    return sid in socketio.server.manager.rooms.get(NAMESPACE, {}).get(channel, ())
+
+
 def _correct(sid: str, confirmed: set[str]) -> None:
     if CLOSED in confirmed:
         log.warning("closing live socket %s: its session was ended elsewhere", sid)

@@ -299,6 +299,25 @@ def test_a_member_who_loses_access_is_cut_off_at_once(app, world, notes):
     assert ana.send(protocol.sync_message(protocol.SYNC_STEP1, b"\x00"))["error"] == "not_found"
 
 
+def test_a_connection_that_does_not_follow_is_asked_to_open_the_text_again(app, world, notes):
+    """A change from a page that never joined, or left, is refused (its page would not
+    receive the others' changes) and nothing is stored; joining again works."""
+    rosa = Editor(app, world.coordinator, notes)
+    rosa.type(0, "Primera línea")
+    other = live(app, world.coordinator)  # the same person on a second page, never joined
+    change = pycrdt.Doc()
+    change.get("text", type=pycrdt.Text).insert(0, "sin abrir ")
+    update = protocol.sync_message(protocol.SYNC_UPDATE, change.get_update())
+    ack = other.emit("collab", {"doc": notes, "message": b64(update)}, callback=True)
+    assert ack["error"] == "not_following"
+    assert rosa.sock.emit("collab_leave", {"doc": notes}, callback=True) == {"ok": True}
+    assert rosa.type(0, "después de salir ")["error"] == "not_following"
+    assert stored_updates(notes) == 1 and reloaded(notes) == "Primera línea"
+    again = Editor(app, world.coordinator, notes)
+    assert again.text == "Primera línea" and again.type(0, "De vuelta: ")["ok"]
+    assert reloaded(notes) == "De vuelta: Primera línea"
+
+
 def test_a_lost_connections_cursor_is_removed_for_the_others(app, world, notes):
     """The server remembers which awareness clients a connection announced and, when the
     connection goes without saying goodbye, tells the others those clients are gone (what

@@ -59,14 +59,23 @@ def _encoded(data: bytes) -> str:
 
 
 def _following(document_id: int) -> bool:
-    """Whether this connection follows the document (one indexed lookup, no object built)."""
-    found = db.session.scalar(_following_query(), {"sid": request.sid, "doc": document_id})
+    """Whether this connection follows the document: it is in the document's channel.
+
+    Asked at every keystroke, so from memory, not the presence rows: the channel is joined
+    with the row and left wherever the row goes (leaving, losing access, realign), and it
+    is what the document's changes are sent to.
+    """
+    return realtime.in_channel(request.sid, hosts.channel(document_id))
+
+
+def _presence_stored(document_id: int) -> bool:
+    """Whether this connection's presence row for the document is stored already."""
+    found = db.session.scalar(_presence_query(), {"sid": request.sid, "doc": document_id})
     return found is not None
 
 
 @functools.cache
-def _following_query() -> Select:
-    """Built once: every keystroke's event asks."""
+def _presence_query() -> Select:
     return select(CollabPresence.sid).where(
         CollabPresence.sid == bindparam("sid"), CollabPresence.document_id == bindparam("doc")
     )
@@ -81,14 +90,18 @@ def on_join(user: User, data: dict) -> dict:
     if sid not in realtime._state().sids:  # the connection is already gone
         raise ServiceError("bad_request", _("Something in the request was not right"))
     join_room(hosts.channel(document_id))
-    with atomic():
-        if not _following(document_id):
-            db.session.add(
-                CollabPresence(
-                    sid=sid, document_id=document_id, user_id=user.id,
-                    kind=host.kind, owner_id=owner.id,
-                )
-            )  # fmt: skip
+    try:
+        with atomic():
+            if not _presence_stored(document_id):
+                db.session.add(
+                    CollabPresence(
+                        sid=sid, document_id=document_id, user_id=user.id,
+                        kind=host.kind, owner_id=owner.id,
+                    )
+                )  # fmt: skip
+    except BaseException:
+        leave_room(hosts.channel(document_id))  # following is the channel and the row together
+        raise
     # Whoever is already there announces their cursor again, so the newcomer sees it.
     services.relay(data["doc"], document_id, protocol.query_awareness_message(), skip_sid=sid)
     return {
