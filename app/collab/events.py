@@ -76,6 +76,7 @@ def _presence_stored(document_id: int) -> bool:
 
 @functools.cache
 def _presence_query() -> Select:
+    """Built once (every join asks)."""
     return select(CollabPresence.sid).where(
         CollabPresence.sid == bindparam("sid"), CollabPresence.document_id == bindparam("doc")
     )
