@@ -345,8 +345,7 @@ def _rooms_of(sids: set[str]) -> dict[str, set[str]]:
     another thread changes them meanwhile: here each room is copied whole, under the GIL.)
     """
     inside: dict[str, set[str]] = {sid: set() for sid in sids}
-    rooms = socketio.server.manager.rooms.get(NAMESPACE, {})
-    for room, members in list(rooms.items()):
+    for room, members in list(_rooms().items()):
         if room is None:  # every connection of the namespace: not a channel
             continue
         for sid in list(members):
@@ -361,7 +360,12 @@ def in_channel(sid: str, channel: str) -> bool:
     A connection's events come to the process that holds it, and a channel left anywhere
     (an access change on another process) is left here through the message queue.
     """
-    return sid in socketio.server.manager.rooms.get(NAMESPACE, {}).get(channel, ())
+    return sid in _rooms().get(channel, ())
+
+
+def _rooms() -> dict[Any, Any]:
+    """This process's Socket.IO rooms: {room: {sid: engine.io sid}} (the manager's own map)."""
+    return socketio.server.manager.rooms.get(NAMESPACE, {})
 
 
 def _correct(sid: str, confirmed: set[str]) -> None:
