@@ -318,6 +318,21 @@ def test_a_connection_that_does_not_follow_is_asked_to_open_the_text_again(app, 
     assert reloaded(notes) == "De vuelta: Primera línea"
 
 
+def test_a_join_that_fails_leaves_the_page_not_following(app, world, notes, monkeypatch):
+    """If the join cannot be recorded, the page is told so and its changes are refused,
+    never taken from a page that is not recorded as following."""
+    from app.collab import events
+
+    def broken(_document_id: int) -> bool:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(events, "_presence_stored", broken)
+    rosa = Editor(app, world.coordinator, notes)
+    assert rosa.join_ack["ok"] is False and rosa.join_ack["error"] == "server"
+    assert rosa.type(0, "Sin unirse")["error"] == "not_following"
+    assert stored_updates(notes) == 0
+
+
 def test_a_lost_connections_cursor_is_removed_for_the_others(app, world, notes):
     """The server remembers which awareness clients a connection announced and, when the
     connection goes without saying goodbye, tells the others those clients are gone (what
